@@ -1,0 +1,138 @@
+"""Composition root: opens resources, builds the stages from settings and runs them in ONE
+TaskGroup. Stopping = setting `stop`; the TaskGroup ends through `TerminateTaskGroup`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+
+from monitor import __version__
+from monitor.clock import Clock
+from monitor.models import ProbeResult
+from monitor.probes.health import LoopLag, loop_lag_ticker
+from monitor.probes.http import HttpProbe
+from monitor.probes.plan import Plan, budget_overruns, build_plan
+from monitor.probes.runner import Gate, ScheduleStats, probe_loop
+from monitor.probes.tracing import phase_trace_config
+from monitor.queues import DropOldestQueue
+from monitor.settings import Settings
+
+log = logging.getLogger("monitor.app")
+
+USER_AGENT = f"exchange-monitor/{__version__}"
+MIN_KEEPALIVE_S = 30.0
+
+
+class TerminateTaskGroup(Exception):
+    """Raised inside the TaskGroup to end it (Python 3.11 has no TaskGroup.cancel())."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Runtime:
+    """What the stages share, visible to consumers and tests."""
+
+    plan: Plan
+    results: DropOldestQueue[ProbeResult]
+    stats: ScheduleStats
+    lag: LoopLag
+
+
+Consumer = Callable[[Runtime], Awaitable[None]]
+Extra = tuple[str, Callable[[], Awaitable[None]]]
+
+
+def keepalive_s(plan: Plan) -> float:
+    """Idle connections must outlive the longest interval, or they reopen in bursts."""
+    longest = max((p.interval_s for p in plan.probes), default=0.0)
+    return max(MIN_KEEPALIVE_S, 2 * longest + 1)
+
+
+def _session(settings: Settings, clock: Clock, plan: Plan, *, fresh: bool) -> aiohttp.ClientSession:
+    if fresh:  # a cold client each time: new DNS lookup, TCP and TLS per probe
+        connector = aiohttp.TCPConnector(
+            limit=settings.max_in_flight, limit_per_host=0, force_close=True, use_dns_cache=False
+        )
+    else:  # what a trading bot sees: warm, reused connections
+        connector = aiohttp.TCPConnector(
+            limit=settings.max_in_flight, limit_per_host=0, ttl_dns_cache=300,
+            keepalive_timeout=keepalive_s(plan),
+        )  # fmt: skip
+    return aiohttp.ClientSession(
+        connector=connector,
+        # Deadlines belong to the probe (asyncio.timeout): disable aiohttp's 300 s default.
+        timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None),
+        trace_configs=[phase_trace_config(clock)],
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+@contextlib.asynccontextmanager
+async def sessions(
+    settings: Settings, clock: Clock, plan: Plan
+) -> AsyncIterator[tuple[aiohttp.ClientSession, aiohttp.ClientSession]]:
+    async with (
+        _session(settings, clock, plan, fresh=False) as warm,
+        _session(settings, clock, plan, fresh=True) as cold,
+    ):
+        yield warm, cold
+
+
+def make_gate(settings: Settings, plan: Plan) -> Gate:
+    return Gate(
+        AsyncLimiter(settings.global_rate_per_s, 1.0),
+        {venue: AsyncLimiter(budget, 60.0) for venue, budget in plan.budgets_per_min.items()},
+        asyncio.Semaphore(settings.max_in_flight),
+    )
+
+
+async def _terminate_when(stop: asyncio.Event) -> None:
+    await stop.wait()
+    raise TerminateTaskGroup
+
+
+def _warn_overruns(plan: Plan) -> None:
+    for venue, (wanted, budget) in budget_overruns(plan).items():
+        log.warning(
+            "schedule_exceeds_budget",
+            extra={"venue": venue, "weight_per_min": round(wanted), "budget_per_min": budget},
+        )
+
+
+async def run(
+    settings: Settings,
+    clock: Clock,
+    stop: asyncio.Event,
+    consumer: Consumer,
+    extras: Sequence[Extra] = (),
+) -> Runtime:
+    """Run every stage until `stop` is set; return the shared state for inspection."""
+    plan = build_plan(settings)
+    _warn_overruns(plan)
+    runtime = Runtime(plan, DropOldestQueue(settings.queue_size), ScheduleStats(), LoopLag())
+    gate = make_gate(settings, plan)
+    async with sessions(settings, clock, plan) as (warm, cold):
+        log.info("monitor_started", extra={"endpoints": len(plan.probes), "version": __version__})
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(_terminate_when(stop), name="stop-watch")
+                tg.create_task(
+                    loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag"
+                )
+                for p in plan.probes:
+                    probe = HttpProbe(p, cold if p.fresh_connection else warm, clock, settings.body_max_bytes)
+                    loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
+                    tg.create_task(loop, name=f"probe:{p.endpoint_id}")
+                tg.create_task(consumer(runtime), name="consumer")
+                for name, factory in extras:
+                    tg.create_task(factory(), name=name)  # type: ignore[arg-type]
+        except* TerminateTaskGroup:
+            pass
+    log.info("monitor_stopped", extra={"probes": runtime.stats.probes, "dropped": runtime.results.dropped})
+    return runtime

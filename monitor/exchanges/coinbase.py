@@ -1,0 +1,98 @@
+"""Coinbase Exchange (https://api.exchange.coinbase.com). Errors are `{"message": ...}` with a
+4xx/5xx status; 429 "Public rate limit exceeded". Public endpoints allow about 10 requests/s per
+IP. There is no system-status endpoint in the API: the product's own `status` and
+`cancel_only` / `post_only` / `limit_only` / `trading_disabled` flags say whether it trades."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+
+from monitor.exchanges.base import (
+    JSON_OBJECT,
+    BodyError,
+    Endpoint,
+    EndpointKind,
+    ExchangeProfile,
+    Facts,
+    HeaderHints,
+    parse_retry_after,
+)
+from monitor.models import Outcome
+
+
+class _Time(pydantic.BaseModel):
+    epoch: float
+
+
+class _Product(pydantic.BaseModel):
+    status: str
+    status_message: str | None = ""
+    cancel_only: bool = False
+    post_only: bool = False
+    limit_only: bool = False
+    trading_disabled: bool = False
+
+
+class _Ticker(pydantic.BaseModel):
+    trade_id: int
+    price: str
+    time: dt.datetime
+
+
+class CoinbaseRules:
+    __slots__ = ()
+
+    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints:
+        return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
+
+    def body_error(self, status: int, payload: Any) -> BodyError | None:
+        if not (isinstance(payload, dict) and isinstance(payload.get("message"), str)):
+            return None
+        message = payload["message"]
+        if status == 429:
+            return BodyError(Outcome.RATE_LIMITED, message)
+        if status >= 400:
+            return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {message}")
+        if len(payload) == 1:  # a 200 whose whole body is an error message
+            return BodyError(Outcome.EXCHANGE_ERROR, message)
+        return None
+
+    def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.TIME:
+            return Facts(server_time_s=_Time.model_validate(payload).epoch)
+        if endpoint.kind is EndpointKind.STATUS:
+            return _product_facts(_Product.model_validate(payload))
+        if endpoint.kind is EndpointKind.MARKET:
+            ticker = _Ticker.model_validate(payload)
+            return Facts(data_time_s=ticker.time.timestamp(), data_seq=str(ticker.trade_id))
+        JSON_OBJECT.validate_python(payload)
+        return Facts()
+
+
+def _product_facts(product: _Product) -> Facts:
+    if product.status != "online" or product.trading_disabled:
+        detail = product.status_message or f"product {product.status}"
+        return Facts(Outcome.MAINTENANCE, detail, venue_status="maintenance")
+    for flag in ("cancel_only", "post_only", "limit_only"):
+        if getattr(product, flag):
+            return Facts(Outcome.DEGRADED, flag, venue_status=flag)
+    return Facts(venue_status="normal")
+
+
+COINBASE = ExchangeProfile(
+    name="coinbase",
+    base_url="https://api.exchange.coinbase.com",
+    endpoints=(
+        Endpoint("time", "/time", EndpointKind.TIME),
+        Endpoint("status", "/products/BTC-USD", EndpointKind.STATUS),
+        Endpoint("ticker", "/products/BTC-USD/ticker", EndpointKind.MARKET),
+    ),
+    rules=CoinbaseRules(),
+    budget_per_min=300,
+    published_limit="public endpoints: 10 requests/s per IP, bursts to 15",
+    staleness="ticker `time` is the last trade's time and `trade_id` its sequence",
+)

@@ -1,0 +1,86 @@
+"""OKX v5 (https://www.okx.com). Every body is `{"code": "0", "msg": "", "data": [...]}`; a
+non-"0" code is an error even under HTTP 200. Code 50011 is the rate limit, sent with HTTP 200
+or 429. Public market endpoints allow about 20 requests per 2 s per IP; no usage headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+
+from monitor.exchanges.base import (
+    BodyError,
+    Endpoint,
+    EndpointKind,
+    ExchangeProfile,
+    Facts,
+    HeaderHints,
+    MaintenanceWindow,
+    maintenance_facts,
+    parse_retry_after,
+)
+from monitor.models import Outcome
+
+RATE_LIMIT_CODES = frozenset({"50011", "50061"})
+
+
+class _Envelope(pydantic.BaseModel):
+    code: str
+    msg: str = ""
+
+
+class _Ts(pydantic.BaseModel):
+    ts: int
+
+
+class _TsData(pydantic.BaseModel):
+    data: list[_Ts] = pydantic.Field(min_length=1)
+
+
+class _StatusData(pydantic.BaseModel):
+    data: list[MaintenanceWindow]
+
+
+class OkxRules:
+    __slots__ = ()
+
+    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints:
+        return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
+
+    def body_error(self, status: int, payload: Any) -> BodyError | None:
+        if not isinstance(payload, dict) or "code" not in payload:
+            return None
+        try:
+            env = _Envelope.model_validate(payload)
+        except pydantic.ValidationError:
+            return None
+        if env.code in RATE_LIMIT_CODES:
+            return BodyError(Outcome.RATE_LIMITED, f"{env.code} {env.msg}")
+        if env.code == "0":
+            return None
+        if status >= 400:
+            return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {env.code} {env.msg}")
+        return BodyError(Outcome.EXCHANGE_ERROR, f"{env.code} {env.msg}")
+
+    def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.TIME:
+            return Facts(server_time_s=_TsData.model_validate(payload).data[0].ts / 1000)
+        if endpoint.kind is EndpointKind.STATUS:
+            return maintenance_facts(_StatusData.model_validate(payload).data)
+        return Facts(data_time_s=_TsData.model_validate(payload).data[0].ts / 1000)
+
+
+OKX = ExchangeProfile(
+    name="okx",
+    base_url="https://www.okx.com",
+    endpoints=(
+        Endpoint("time", "/api/v5/public/time", EndpointKind.TIME),
+        Endpoint("status", "/api/v5/system/status", EndpointKind.STATUS),
+        Endpoint("ticker", "/api/v5/market/ticker?instId=BTC-USDT", EndpointKind.MARKET),
+    ),
+    rules=OkxRules(),
+    budget_per_min=300,
+    published_limit="public endpoints: about 10-20 requests per 2 s per IP, per endpoint",
+    staleness="ticker `ts` (ms) is the data timestamp",
+)

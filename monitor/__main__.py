@@ -23,6 +23,7 @@ from monitor.settings import ConfigError, Settings, load_settings
 from monitor.sim.control import control_app
 from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, load_timeline, play
+from monitor.sim.wiring import point_at_sim
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 log = logging.getLogger("monitor")
@@ -94,15 +95,6 @@ def builtin_timeline() -> Timeline:
         return load_timeline(path)
 
 
-def demo_settings(settings: Settings, urls: dict[str, str]) -> Settings:
-    """Point every venue at the simulator; the simulator has no budget to respect."""
-    tables = {
-        venue: settings.exchange(venue).model_copy(update={"base_url": url, "budget_per_min": 100_000})
-        for venue, url in urls.items()
-    }
-    return settings.model_copy(update={"exchanges": tables, "enabled_exchanges": list(urls)})
-
-
 async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     _install_signals(stop, settings.shutdown_grace_s)
@@ -112,7 +104,7 @@ async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> N
     cluster = SimCluster(clock, base_latency_ms=15, jitter_ms=20, seed=7)
     await cluster.start()
     try:
-        demo = demo_settings(settings, cluster.urls)
+        demo = point_at_sim(settings, cluster.urls)
 
         async def consume(runtime: app.Runtime) -> None:
             await console.live_table(runtime, clock, sys.stdout, args.every)

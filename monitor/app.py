@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any
 
 import aiohttp
 from aiolimiter import AsyncLimiter
@@ -43,8 +44,8 @@ class Runtime:
     lag: LoopLag
 
 
-Consumer = Callable[[Runtime], Awaitable[None]]
-Extra = tuple[str, Callable[[], Awaitable[None]]]
+Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
+Extra = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
 
 
 def keepalive_s(plan: Plan) -> float:
@@ -126,13 +127,20 @@ async def run(
                     loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag"
                 )
                 for p in plan.probes:
-                    probe = HttpProbe(p, cold if p.fresh_connection else warm, clock, settings.body_max_bytes)
-                    loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
+                    probe = HttpProbe(
+                        p, cold if p.fresh_connection else warm, clock, settings.body_max_bytes
+                    )
+                    loop = probe_loop(
+                        probe, clock, gate, runtime.results, runtime.lag, runtime.stats
+                    )
                     tg.create_task(loop, name=f"probe:{p.endpoint_id}")
                 tg.create_task(consumer(runtime), name="consumer")
                 for name, factory in extras:
-                    tg.create_task(factory(), name=name)  # type: ignore[arg-type]
+                    tg.create_task(factory(), name=name)
         except* TerminateTaskGroup:
             pass
-    log.info("monitor_stopped", extra={"probes": runtime.stats.probes, "dropped": runtime.results.dropped})
+    log.info(
+        "monitor_stopped",
+        extra={"probes": runtime.stats.probes, "dropped": runtime.results.dropped},
+    )
     return runtime

@@ -68,7 +68,9 @@ class TargetSettings(ProbeOptions):
     method: Literal["GET", "HEAD", "POST"] = "GET"
     headers: dict[str, SecretStr] = Field(default_factory=dict)
     body: str | None = None
-    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(default_factory=lambda: [200])
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=lambda: [200]
+    )
     json_field: str | None = None
     json_equals: Any = None
     budget_per_min: PositiveInt | None = None
@@ -116,7 +118,9 @@ class Settings(BaseSettings):
 
     @pydantic.field_validator("exchanges")
     @classmethod
-    def _known_exchange_tables(cls, tables: dict[str, ExchangeSettings]) -> dict[str, ExchangeSettings]:
+    def _known_exchange_tables(
+        cls, tables: dict[str, ExchangeSettings]
+    ) -> dict[str, ExchangeSettings]:
         for venue, table in tables.items():
             if venue not in EXCHANGES:
                 raise ValueError(f"unknown exchange {venue!r}; known: {', '.join(EXCHANGES)}")
@@ -181,7 +185,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except OSError as exc:
-        raise ConfigError(f"invalid setting config (MONITOR_CONFIG): cannot read {path}: {exc.strerror}") from exc
+        raise ConfigError(
+            f"invalid setting config (MONITOR_CONFIG): cannot read {path}: {exc.strerror}"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid setting config (MONITOR_CONFIG): {path}: {exc}") from exc
 

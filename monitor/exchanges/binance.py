@@ -11,11 +11,11 @@ from typing import Any
 import pydantic
 
 from monitor.exchanges.base import (
+    JSON_OBJECT,
     BodyError,
     Endpoint,
     EndpointKind,
     ExchangeProfile,
-    JSON_OBJECT,
     Facts,
     HeaderHints,
     parse_retry_after,
@@ -81,7 +81,9 @@ class BinanceRules:
             status = _Status.model_validate(payload)
             if status.status == 0:
                 return Facts(venue_status="normal")
-            return Facts(Outcome.MAINTENANCE, status.msg or "maintenance", venue_status="maintenance")
+            return Facts(
+                Outcome.MAINTENANCE, status.msg or "maintenance", venue_status="maintenance"
+            )
         if endpoint.kind is EndpointKind.MARKET:
             return Facts(data_seq=str(_Depth.model_validate(payload).lastUpdateId))
         JSON_OBJECT.validate_python(payload)

@@ -107,7 +107,8 @@ BYBIT = ExchangeProfile(
         Endpoint("time", "/v5/market/time", EndpointKind.TIME),
         Endpoint("status", "/v5/system/status", EndpointKind.STATUS),
         Endpoint(
-            "orderbook", "/v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=1",
+            "orderbook",
+            "/v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=1",
             EndpointKind.MARKET,
         ),
     ),

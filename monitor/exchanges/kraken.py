@@ -21,7 +21,11 @@ from monitor.exchanges.base import (
 )
 from monitor.models import Outcome
 
-_RATE_LIMIT_PREFIXES = ("EAPI:Rate limit exceeded", "EService:Throttled", "EGeneral:Temporary lockout")
+_RATE_LIMIT_PREFIXES = (
+    "EAPI:Rate limit exceeded",
+    "EService:Throttled",
+    "EGeneral:Temporary lockout",
+)
 _DEGRADED = frozenset({"cancel_only", "post_only", "limit_only"})
 
 

@@ -16,8 +16,7 @@ class LoopLag:
 
     def record(self, lag_s: float) -> None:
         self.current_s = lag_s
-        if lag_s > self.max_s:
-            self.max_s = lag_s
+        self.max_s = max(self.max_s, lag_s)
 
     def take_max(self) -> float:
         worst, self.max_s = self.max_s, 0.0

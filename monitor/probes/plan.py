@@ -112,7 +112,8 @@ def build_plan(settings: Settings) -> Plan:
         if target.budget_per_min is not None:
             budgets[target.name] = target.budget_per_min
     spread = tuple(
-        dataclasses.replace(p, offset_s=spread_offset(i, p.interval_s)) for i, p in enumerate(probes)
+        dataclasses.replace(p, offset_s=spread_offset(i, p.interval_s))
+        for i, p in enumerate(probes)
     )
     return Plan(spread, budgets)
 

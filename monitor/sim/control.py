@@ -1,9 +1,9 @@
 """The simulator's control API: switch chaos scenarios at runtime.
 
-    GET    /chaos                          active rules
-    POST   /chaos   {"venue", "endpoint"?, "kind", ...params}
-    DELETE /chaos?venue=&endpoint=         clear (everything when no venue)
-    GET    /venues                         base URL per venue
+GET    /chaos                          active rules
+POST   /chaos   {"venue", "endpoint"?, "kind", ...params}
+DELETE /chaos?venue=&endpoint=         clear (everything when no venue)
+GET    /venues                         base URL per venue
 """
 
 from __future__ import annotations

@@ -31,8 +31,10 @@ class Answer:
 
 
 def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds").replace(
-        "+00:00", "Z"
+    return (
+        dt.datetime.fromtimestamp(ts, dt.UTC)
+        .isoformat(timespec="microseconds")
+        .replace("+00:00", "Z")
     )
 
 
@@ -80,7 +82,9 @@ class BinanceWire:
         return Answer(503, {"code": -1001, "msg": "System is under maintenance."})
 
     def server_error(self, status: int, m: Market) -> Answer:
-        return Answer(status, {"code": -1001, "msg": "Internal error; unable to process your request."})
+        return Answer(
+            status, {"code": -1001, "msg": "Internal error; unable to process your request."}
+        )
 
     def rate_limited(self, retry_after_s: int, m: Market) -> Answer:
         msg = "Too much request weight used; current limit is 6000 request weight per 1 MINUTE."
@@ -88,11 +92,16 @@ class BinanceWire:
 
     def banned(self, retry_after_s: int, m: Market) -> Answer:
         until = ms(m.server_s + retry_after_s)
-        msg = f"Way too much request weight used; IP banned until {until}. Please use the websocket for live updates to avoid bans."
+        msg = (
+            f"Way too much request weight used; IP banned until {until}."
+            " Please use the websocket for live updates to avoid bans."
+        )
         return Answer(418, {"code": -1003, "msg": msg}, {"Retry-After": str(retry_after_s)})
 
     def error_200(self, m: Market) -> Answer:
-        return Answer(200, {"code": -1000, "msg": "An unknown error occurred while processing the request."})
+        return Answer(
+            200, {"code": -1000, "msg": "An unknown error occurred while processing the request."}
+        )
 
 
 class OkxWire:
@@ -103,7 +112,8 @@ class OkxWire:
             data = []
         else:
             data = [{
-                "instType": "SPOT", "instId": "BTC-USDT", "last": f"{m.price:.1f}", "lastSz": "0.01",
+                "instType": "SPOT", "instId": "BTC-USDT", "last": f"{m.price:.1f}",
+                "lastSz": "0.01",
                 "askPx": f"{m.price + 0.1:.1f}", "askSz": "1.2", "bidPx": f"{m.price - 0.1:.1f}",
                 "bidSz": "0.7", "open24h": "64000", "high24h": "66000", "low24h": "63000",
                 "volCcy24h": "2222", "vol24h": "2222", "sodUtc0": "64500", "sodUtc8": "64600",
@@ -124,7 +134,9 @@ class OkxWire:
         return Answer(503, {"code": "50001", "msg": "Service under maintenance", "data": []})
 
     def server_error(self, status: int, m: Market) -> Answer:
-        return Answer(status, {"code": "50001", "msg": "Service temporarily unavailable", "data": []})
+        return Answer(
+            status, {"code": "50001", "msg": "Service temporarily unavailable", "data": []}
+        )
 
     def rate_limited(self, retry_after_s: int, m: Market) -> Answer:
         return Answer(429, {"msg": "Too Many Requests", "code": "50011"})
@@ -138,7 +150,13 @@ class OkxWire:
 
 
 def _bybit(m: Market, result: Any, code: int = 0, msg: str = "OK") -> dict[str, Any]:
-    return {"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": ms(m.server_s)}
+    return {
+        "retCode": code,
+        "retMsg": msg,
+        "result": result,
+        "retExtInfo": {},
+        "time": ms(m.server_s),
+    }
 
 
 class BybitWire:
@@ -159,7 +177,8 @@ class BybitWire:
     def restricted_status(self, restriction: str, m: Market) -> Answer:
         item = {
             "id": "4d95b2a0-587f-11f0-bcc9-56f28c94d6ea", "title": "System upgrade",
-            "state": "ongoing", "begin": str(ms(m.server_s - 60)), "end": str(ms(m.server_s + 3600)),
+            "state": "ongoing", "begin": str(ms(m.server_s - 60)),
+            "end": str(ms(m.server_s + 3600)),
             "href": "", "serviceTypes": [1, 2, 3, 4, 5], "product": [1, 2], "uidSuffix": [],
             "maintainType": 1, "env": 1,
         }  # fmt: skip
@@ -200,7 +219,9 @@ class CoinbaseWire:
     def restricted_status(self, restriction: str, m: Market) -> Answer:
         if restriction == "cancel_only":
             return Answer(200, _product(cancel_only=True))
-        return Answer(200, _product(status="offline", status_message="maintenance", trading_disabled=True))
+        return Answer(
+            200, _product(status="offline", status_message="maintenance", trading_disabled=True)
+        )
 
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"message": "Service under maintenance"})

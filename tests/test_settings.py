@@ -1,0 +1,117 @@
+"""Settings: defaults, TOML file, env over file, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.probes.plan import budget_overruns, build_plan
+from monitor.settings import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os  # noqa: PLC0415
+
+    for key in list(os.environ):
+        if key.upper().startswith("MONITOR_"):
+            monkeypatch.delenv(key)
+
+
+def env(monkeypatch: pytest.MonkeyPatch, **values: str) -> dict[str, str]:
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def test_defaults_probe_all_five_venues() -> None:
+    settings = load_settings({})
+    plan = build_plan(settings)
+    assert {p.venue for p in plan.probes} == {"binance", "okx", "bybit", "coinbase", "kraken"}
+    assert all(p.url.startswith("https://") for p in plan.probes)
+    assert budget_overruns(plan) == {}  # the defaults respect every venue's budget
+
+
+def test_env_overrides_file_per_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        'interval_s = 2.0\nenabled_exchanges = ["binance", "kraken"]\n'
+        "[exchanges.binance]\n"
+        'base_url = "https://api1.binance.com"\ninterval_s = 4.0\ntimeout_s = 1.5\n'
+        "[exchanges.binance.endpoints.depth]\ninterval_s = 10.0\nfresh_connection = true\n"
+        "[exchanges.kraken.endpoints.time]\nenabled = false\n"
+        '[[targets]]\nname = "gateway"\nurl = "http://127.0.0.1:9/health"\n'
+        'json_field = "status"\njson_equals = "ok"\n'
+        '[targets.headers]\nAuthorization = "Bearer canary-token-123"\n'
+    )
+    environ = env(
+        monkeypatch, MONITOR_CONFIG=str(config), MONITOR_EXCHANGES__BINANCE__INTERVAL_S="3"
+    )
+    settings = load_settings(environ)
+    probes = {p.endpoint_id: p for p in build_plan(settings).probes}
+    assert probes["binance.time"].interval_s == 3.0  # env beat the file
+    assert probes["binance.time"].timeout_s == 1.5  # the file's other keys survive
+    assert probes["binance.time"].url == "https://api1.binance.com/api/v3/time"
+    assert probes["binance.depth"].interval_s == 10.0 and probes["binance.depth"].fresh_connection
+    assert probes["kraken.status"].interval_s == 2.0
+    assert "kraken.time" not in probes and "okx.time" not in probes
+    assert probes["gateway.http"].headers == {"Authorization": "Bearer canary-token-123"}
+    assert "canary-token-123" not in repr(settings) + repr(probes["gateway.http"])
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"MONITOR_INTERVAL_S": "-1"}, "interval_s (MONITOR_INTERVAL_S): Input should be greater"),
+        ({"MONITOR_MAX_IN_FLIGHT": "many"}, "max_in_flight (MONITOR_MAX_IN_FLIGHT): Input should"),
+        ({"MONITOR_ENABLED_EXCHANGES": "binance,ftx"}, "unknown exchange 'ftx'"),
+        ({"MONITOR_EXCHANGES__BINANCE__BASE_URL": "ftp://x"}, "must start with http"),
+        (
+            {"MONITOR_EXCHANGES__OKX__ENDPOINTS__PING__ENABLED": "false"},
+            "okx has no endpoint 'ping'",
+        ),
+        ({"MONITOR_EXCHANGES__BINANCE__TIMEOUTS": "1"}, "Extra inputs are not permitted"),
+        ({"MONITOR_INTERVALS": "1"}, "MONITOR_INTERVALS: unknown setting"),
+        ({"MONITOR_LOG_FORMAT": "xml"}, "log_format (MONITOR_LOG_FORMAT)"),
+        ({"MONITOR_CONFIG": "/nonexistent/monitor.toml"}, "cannot read /nonexistent/monitor.toml"),
+    ],
+)
+def test_invalid_settings_name_the_field(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env(monkeypatch, **variables))
+    text = str(caught.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def test_bad_toml_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("interval_s = = 2\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml") as caught:
+        load_settings(env(monkeypatch, MONITOR_CONFIG=str(config)))
+    assert "\n" not in str(caught.value)
+
+
+def test_budget_overrun_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(env(monkeypatch, MONITOR_EXCHANGES__KRAKEN__INTERVAL_S="0.5"))
+    overruns = budget_overruns(build_plan(settings))
+    assert overruns == {"kraken": (360.0, 60)}
+
+
+def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.settings import Settings  # noqa: PLC0415
+
+    text = (Path(__file__).parent.parent / ".env.example").read_text()
+    for field in Settings.model_fields:
+        assert f"MONITOR_{field.upper()}" in text, field
+    active = dict(
+        line.split("=", 1)
+        for line in text.splitlines()
+        if line.startswith("MONITOR_") and "=" in line
+    )
+    defaults = load_settings({})
+    assert len(active) >= 10
+    assert load_settings(env(monkeypatch, **active)) == defaults

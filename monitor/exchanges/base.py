@@ -101,6 +101,24 @@ class VenueRules(Protocol):
         ...
 
 
+class RetryAfterHints:
+    """Header hints for venues whose only header of interest is Retry-After."""
+
+    __slots__ = ()
+
+    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints:
+        return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
+
+
+def envelope_error(status: int, detail: str, *, rate_limited: bool) -> BodyError:
+    """The verdict on a venue error code found in a body, whatever the HTTP status."""
+    if rate_limited:
+        return BodyError(Outcome.RATE_LIMITED, detail)
+    if status >= 400:
+        return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {detail}")
+    return BodyError(Outcome.EXCHANGE_ERROR, detail)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ExchangeProfile:
     """A venue: where it lives, what we probe, and how to read its answers."""

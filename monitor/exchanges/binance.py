@@ -18,6 +18,7 @@ from monitor.exchanges.base import (
     ExchangeProfile,
     Facts,
     HeaderHints,
+    envelope_error,
     parse_retry_after,
 )
 from monitor.models import Outcome
@@ -68,11 +69,7 @@ class BinanceRules:
             match = _BAN_UNTIL.search(err.msg)
             ban = int(match.group(1)) / 1000 if match else None
             return BodyError(Outcome.RATE_LIMITED, f"IP banned: {detail}", ban_until_s=ban)
-        if status == 429 or err.code == -1003:
-            return BodyError(Outcome.RATE_LIMITED, detail)
-        if status >= 400:
-            return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {detail}")
-        return BodyError(Outcome.EXCHANGE_ERROR, detail)
+        return envelope_error(status, detail, rate_limited=status == 429 or err.code == -1003)
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

@@ -18,6 +18,7 @@ from monitor.exchanges.base import (
     Facts,
     HeaderHints,
     MaintenanceWindow,
+    envelope_error,
     maintenance_facts,
     parse_retry_after,
 )
@@ -83,13 +84,10 @@ class BybitRules:
             env = _Envelope.model_validate(payload)
         except pydantic.ValidationError:
             return None
-        if env.retCode in RATE_LIMIT_CODES:
-            return BodyError(Outcome.RATE_LIMITED, f"{env.retCode} {env.retMsg}")
         if env.retCode == 0:
             return None
-        if status >= 400:
-            return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {env.retCode} {env.retMsg}")
-        return BodyError(Outcome.EXCHANGE_ERROR, f"{env.retCode} {env.retMsg}")
+        detail = f"{env.retCode} {env.retMsg}"
+        return envelope_error(status, detail, rate_limited=env.retCode in RATE_LIMIT_CODES)
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

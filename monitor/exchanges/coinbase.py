@@ -6,7 +6,6 @@ IP. There is no system-status endpoint in the API: the product's own `status` an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 import pydantic
@@ -18,8 +17,8 @@ from monitor.exchanges.base import (
     EndpointKind,
     ExchangeProfile,
     Facts,
-    HeaderHints,
-    parse_retry_after,
+    RetryAfterHints,
+    envelope_error,
 )
 from monitor.models import Outcome
 
@@ -43,23 +42,15 @@ class _Ticker(pydantic.BaseModel):
     time: dt.datetime
 
 
-class CoinbaseRules:
+class CoinbaseRules(RetryAfterHints):
     __slots__ = ()
-
-    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints:
-        return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
 
     def body_error(self, status: int, payload: Any) -> BodyError | None:
         if not (isinstance(payload, dict) and isinstance(payload.get("message"), str)):
             return None
-        message = payload["message"]
-        if status == 429:
-            return BodyError(Outcome.RATE_LIMITED, message)
-        if status >= 400:
-            return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {message}")
-        if len(payload) == 1:  # a 200 whose whole body is an error message
-            return BodyError(Outcome.EXCHANGE_ERROR, message)
-        return None
+        if status < 400 and len(payload) > 1:
+            return None  # a 200 is an error only when its whole body is the message
+        return envelope_error(status, payload["message"], rate_limited=status == 429)
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

@@ -5,7 +5,6 @@ online | maintenance | cancel_only | post_only | limit_only. Server time has 1 s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pydantic
@@ -16,8 +15,8 @@ from monitor.exchanges.base import (
     EndpointKind,
     ExchangeProfile,
     Facts,
-    HeaderHints,
-    parse_retry_after,
+    RetryAfterHints,
+    envelope_error,
 )
 from monitor.models import Outcome
 
@@ -59,22 +58,16 @@ def _is_rate_limit(message: str) -> bool:
     return any(folded.startswith(p.replace(" ", "")) for p in _RATE_LIMIT_PREFIXES)
 
 
-class KrakenRules:
+class KrakenRules(RetryAfterHints):
     __slots__ = ()
-
-    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints:
-        return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
 
     def body_error(self, status: int, payload: Any) -> BodyError | None:
         errors = payload.get("error") if isinstance(payload, dict) else None
         if not errors or not isinstance(errors, list):
             return None
         message = "; ".join(str(e) for e in errors)
-        if any(_is_rate_limit(str(e)) for e in errors):
-            return BodyError(Outcome.RATE_LIMITED, message)
-        if status >= 400:
-            return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {message}")
-        return BodyError(Outcome.EXCHANGE_ERROR, message)
+        limited = any(_is_rate_limit(str(e)) for e in errors)
+        return envelope_error(status, message, rate_limited=limited)
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

@@ -4,7 +4,6 @@ or 429. Public market endpoints allow about 20 requests per 2 s per IP; no usage
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pydantic
@@ -15,12 +14,11 @@ from monitor.exchanges.base import (
     EndpointKind,
     ExchangeProfile,
     Facts,
-    HeaderHints,
     MaintenanceWindow,
+    RetryAfterHints,
+    envelope_error,
     maintenance_facts,
-    parse_retry_after,
 )
-from monitor.models import Outcome
 
 RATE_LIMIT_CODES = frozenset({"50011", "50061"})
 
@@ -42,11 +40,8 @@ class _StatusData(pydantic.BaseModel):
     data: list[MaintenanceWindow]
 
 
-class OkxRules:
+class OkxRules(RetryAfterHints):
     __slots__ = ()
-
-    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints:
-        return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
 
     def body_error(self, status: int, payload: Any) -> BodyError | None:
         if not isinstance(payload, dict) or "code" not in payload:
@@ -55,13 +50,10 @@ class OkxRules:
             env = _Envelope.model_validate(payload)
         except pydantic.ValidationError:
             return None
-        if env.code in RATE_LIMIT_CODES:
-            return BodyError(Outcome.RATE_LIMITED, f"{env.code} {env.msg}")
         if env.code == "0":
             return None
-        if status >= 400:
-            return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {env.code} {env.msg}")
-        return BodyError(Outcome.EXCHANGE_ERROR, f"{env.code} {env.msg}")
+        detail = f"{env.code} {env.msg}"
+        return envelope_error(status, detail, rate_limited=env.code in RATE_LIMIT_CODES)
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

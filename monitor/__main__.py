@@ -84,7 +84,7 @@ async def _run(settings: Settings, clock: Clock) -> None:
     _install_signals(stop, settings.shutdown_grace_s)
 
     async def consume(runtime: app.Runtime) -> None:
-        await console.print_results(runtime, sys.stdout)
+        await console.print_alerts(runtime, sys.stdout)
 
     await app.run(settings, clock, stop, consume)
 
@@ -158,8 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     try:
-        # The demo probes every second so that a newcomer sees action; env still overrides.
-        overrides = {"interval_s": 1.0} if command == "demo" else {}
+        # The demo probes every second and keeps one-minute windows, so that a newcomer sees
+        # alerts fire and resolve within its 90 s timeline; the environment still overrides.
+        overrides: dict[str, Any] = {}
+        if command == "demo":
+            overrides = {"interval_s": 1.0, "detect": {"window_max_age_s": 60.0}}
         settings = load_settings(os.environ, **overrides)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

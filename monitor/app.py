@@ -15,7 +15,8 @@ from aiolimiter import AsyncLimiter
 
 from monitor import __version__
 from monitor.clock import Clock
-from monitor.models import ProbeResult
+from monitor.detect.detector import Detector, detector_loop, detector_ticker
+from monitor.models import AlertEvent, ProbeResult
 from monitor.probes.health import LoopLag, loop_lag_ticker
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import Plan, budget_overruns, build_plan
@@ -40,8 +41,10 @@ class Runtime:
 
     plan: Plan
     results: DropOldestQueue[ProbeResult]
+    alerts: asyncio.Queue[AlertEvent]
     stats: ScheduleStats
     lag: LoopLag
+    detector: Detector
 
 
 Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -116,7 +119,13 @@ async def run(
     """Run every stage until `stop` is set; return the shared state for inspection."""
     plan = build_plan(settings)
     _warn_overruns(plan)
-    runtime = Runtime(plan, DropOldestQueue(settings.queue_size), ScheduleStats(), LoopLag())
+    results: DropOldestQueue[ProbeResult] = DropOldestQueue(settings.queue_size)
+    # Alerts are transitions, few and precious: never dropped (the detector's inhibition and
+    # flap damping keep their number small).
+    alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
+    lag = LoopLag()
+    detector = Detector(settings, plan, clock, alerts, lag, results)
+    runtime = Runtime(plan, results, alerts, ScheduleStats(), lag, detector)
     gate = make_gate(settings, plan)
     async with sessions(settings, clock, plan) as (warm, cold):
         log.info("monitor_started", extra={"endpoints": len(plan.probes), "version": __version__})
@@ -134,6 +143,10 @@ async def run(
                         probe, clock, gate, runtime.results, runtime.lag, runtime.stats
                     )
                     tg.create_task(loop, name=f"probe:{p.endpoint_id}")
+                tg.create_task(detector_loop(detector, results), name="detector")
+                tg.create_task(
+                    detector_ticker(detector, clock, settings.detect.tick_s), name="detector-tick"
+                )
                 tg.create_task(consumer(runtime), name="consumer")
                 for name, factory in extras:
                     tg.create_task(factory(), name=name)

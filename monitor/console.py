@@ -1,80 +1,102 @@
-"""Terminal output of probe results: JSON lines (`run`, until the detector consumes them)
-and a live per-endpoint table (`demo`)."""
+"""Terminal output: alert events as JSON lines (`run`, until the notifier lands) and a live
+table of venues, endpoints and recent alerts (`demo`)."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import collections
+import datetime as dt
 from typing import TextIO
 
 import orjson
 
 from monitor.app import Runtime
 from monitor.clock import Clock
-from monitor.models import ProbeResult
+from monitor.detect.health import health
+from monitor.detect.tracker import EndpointTracker
+from monitor.models import AlertEvent, AlertKind
+
+MARKS = {"low": "i", "medium": "!", "high": "!!", "critical": "!!!"}
+FEED_LINES = 40
 
 
-async def print_results(runtime: Runtime, stream: TextIO) -> None:
-    """Every result as one JSON object per line."""
+async def print_alerts(runtime: Runtime, stream: TextIO) -> None:
+    """Every alert event as one JSON object per line."""
     while True:
-        result = await runtime.results.get()
-        stream.write(orjson.dumps(result).decode() + "\n")
-
-
-@dataclasses.dataclass(slots=True)
-class EndpointTally:
-    last: ProbeResult
-    probes: int = 0
-    served: int = 0
+        event = await runtime.alerts.get()
+        stream.write(orjson.dumps(event).decode() + "\n")
+        stream.flush()
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.1f}"
 
 
-def render_table(tallies: dict[str, EndpointTally], runtime: Runtime) -> str:
-    head = (
-        f"exchange-monitor: {len(runtime.plan.probes)} endpoints, {runtime.stats.probes} probes,"
-        f" missed ticks {runtime.stats.missed_ticks}, dropped {runtime.results.dropped},"
-        f" loop lag {runtime.lag.current_s * 1000:.1f} ms"
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _endpoint_row(ep: EndpointTracker) -> str:
+    r = ep.last
+    if r is None:
+        return f"  {ep.endpoint_id:<20} (no result yet)"
+    ph = r.phases
+    offset = "-" if r.clock_offset_s is None else f"{r.clock_offset_s * 1000:+.0f}"
+    stats = ep.window.stats()
+    return (
+        f"  {ep.endpoint_id:<20} {r.outcome.value:<15} {_ms(r.latency_s):>8}"
+        f" {_ms(ph.dns_s if ph else None):>6} {_ms(ph.connect_s if ph else None):>6}"
+        f" {_ms(ph.ttfb_s if ph else None):>7} {_ms(stats.p95_s):>8} {offset:>7}"
+        f"  {(r.detail or '')[:48]}"
     )
-    cols = f"{'ENDPOINT':<20} {'OUTCOME':<15} {'LAT ms':>8} {'DNS':>6} {'CONN':>6} {'TTFB':>7}"
-    cols += f" {'OK/N':>9} {'OFFSET ms':>10}  DETAIL"
-    lines = [head, cols]
-    for endpoint_id in sorted(tallies):
-        t = tallies[endpoint_id]
-        r = t.last
-        ph = r.phases
-        offset = "-" if r.clock_offset_s is None else f"{r.clock_offset_s * 1000:+.0f}"
+
+
+def alert_line(event: AlertEvent) -> str:
+    at = dt.datetime.fromtimestamp(event.at_s, dt.UTC).strftime("%H:%M:%S")
+    where = event.venue + (f"/{event.endpoint}" if event.endpoint else "")
+    mark = "ok " if event.kind is AlertKind.RESOLVED else MARKS[event.severity.value]
+    flap = " [flapping]" if event.flapping else ""
+    return (
+        f"  {at} {mark:<3} {event.kind.value:<8} {event.rule:<20} {where:<18} {event.summary}{flap}"
+    )
+
+
+def render(runtime: Runtime, feed: collections.deque[AlertEvent]) -> str:
+    stats = runtime.stats
+    lines = [
+        f"exchange-monitor: {len(runtime.plan.probes)} endpoints, {stats.probes} probes,"
+        f" missed ticks {stats.missed_ticks}, dropped {runtime.results.dropped},"
+        f" loop lag {runtime.lag.current_s * 1000:.1f} ms",
+        f"  {'VENUE':<10} {'STATE':<12} {'AVAIL':>7} {'ERR':>6} {'P50':>7} {'P95':>7} {'P99':>7}"
+        f" {'OFFSET':>7}  FIRING",
+    ]
+    for v in health(runtime.detector):
         lines.append(
-            f"{endpoint_id:<20} {r.outcome.value:<15} {_ms(r.latency_s):>8}"
-            f" {_ms(ph.dns_s if ph else None):>6} {_ms(ph.connect_s if ph else None):>6}"
-            f" {_ms(ph.ttfb_s if ph else None):>7} {f'{t.served}/{t.probes}':>9} {offset:>10}"
-            f"  {(r.detail or '')[:60]}"
+            f"  {v.venue:<10} {v.state:<12} {v.availability:>7.1%} {v.error_rate:>6.1%}"
+            f" {_cell(v.latency_p50_ms):>7} {_cell(v.latency_p95_ms):>7}"
+            f" {_cell(v.latency_p99_ms):>7} {_cell(v.clock_offset_ms):>7}  {', '.join(v.firing)}"
         )
+    lines.append(
+        f"  {'ENDPOINT':<20} {'OUTCOME':<15} {'LAT ms':>8} {'DNS':>6} {'CONN':>6} {'TTFB':>7}"
+        f" {'P95 ms':>8} {'OFFSET':>7}  DETAIL"
+    )
+    lines.extend(_endpoint_row(ep) for ep in runtime.detector.endpoints.values())
+    lines.append("  RECENT ALERTS")
+    lines.extend(alert_line(event) for event in feed)
     return "\n".join(lines)
 
 
-def tally(tallies: dict[str, EndpointTally], result: ProbeResult) -> None:
-    entry = tallies.get(result.endpoint_id)
-    if entry is None:
-        entry = tallies[result.endpoint_id] = EndpointTally(result)
-    entry.last = result
-    entry.probes += 1
-    entry.served += result.outcome.is_success
-
-
 async def live_table(runtime: Runtime, clock: Clock, stream: TextIO, every_s: float) -> None:
-    """Redraw the per-endpoint table every `every_s` seconds."""
-    tallies: dict[str, EndpointTally] = {}
+    """Redraw the table every `every_s` seconds, with the latest alert events under it."""
+    feed: collections.deque[AlertEvent] = collections.deque(maxlen=FEED_LINES)
     due = clock.monotonic()
     while True:
         due += every_s
         await clock.sleep_until(due)
         while True:
             try:
-                tally(tallies, runtime.results.get_nowait())
+                feed.append(runtime.alerts.get_nowait())
             except asyncio.QueueEmpty:
                 break
-        stream.write(render_table(tallies, runtime) + "\n\n")
+        stream.write(render(runtime, feed) + "\n\n")
         stream.flush()

@@ -72,3 +72,57 @@ class ProbeResult:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as their values)."""
         return dataclasses.asdict(self)
+
+
+class Severity(enum.StrEnum):
+    """Alert severity, ordered: compare with `rank`."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+class AlertKind(enum.StrEnum):
+    FIRING = "firing"  # a new alert
+    UPDATED = "updated"  # severity changed, flapping began, or new evidence worth telling
+    REMINDER = "reminder"  # still firing after the repeat interval
+    RESOLVED = "resolved"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Evidence:
+    """What was measured when the alert changed. Plain values only (serialisable)."""
+
+    window: dict[str, Any]  # WindowStats as a dict: percentiles, error rate, outcome counts
+    recent_outcomes: tuple[str, ...] = ()  # newest first
+    recent_errors: tuple[str, ...] = ()  # truncated venue error details, newest first
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict)  # offsets, bans, usage...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One transition of one alert. Only transitions travel; state stays in the detector."""
+
+    kind: AlertKind
+    fingerprint: str  # rule + venue + endpoint: stable across the alert's life
+    rule: str
+    severity: Severity
+    venue: str
+    endpoint: str | None
+    summary: str
+    started_at_s: float  # wall clock, when the alert began firing
+    at_s: float  # wall clock, when this transition happened
+    evidence: Evidence
+    flapping: bool = False
+    previous_severity: Severity | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -21,6 +21,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from monitor.detect.thresholds import DetectSettings, ThresholdOverrides, Thresholds
 from monitor.exchanges import EXCHANGES
 
 ENV_PREFIX = "MONITOR_"
@@ -52,12 +53,14 @@ class ProbeOptions(BaseModel):
 
 class EndpointSettings(ProbeOptions):
     enabled: bool = True
+    rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
 
 
 class ExchangeSettings(ProbeOptions):
     base_url: HttpUrlStr | None = None
     budget_per_min: PositiveInt | None = None
     endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
+    rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
 
 
 class TargetSettings(ProbeOptions):
@@ -74,6 +77,7 @@ class TargetSettings(ProbeOptions):
     json_field: str | None = None
     json_equals: Any = None
     budget_per_min: PositiveInt | None = None
+    rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
 
 
 def _split_names(value: Any) -> Any:
@@ -105,6 +109,8 @@ class Settings(BaseSettings):
     loop_lag_tick_s: PositiveFloat = 0.1
     shutdown_grace_s: PositiveFloat = 5.0
     uvloop: bool = True
+    rules: Thresholds = Field(default_factory=Thresholds)
+    detect: DetectSettings = Field(default_factory=DetectSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -156,6 +162,16 @@ class Settings(BaseSettings):
 
     def exchange(self, venue: str) -> ExchangeSettings:
         return self.exchanges.get(venue) or ExchangeSettings()
+
+    def thresholds(self, venue: str, endpoint: str | None = None) -> Thresholds:
+        """Global rule thresholds, overridden by the venue's, then by the endpoint's."""
+        for target in self.targets:
+            if target.name == venue:
+                return self.rules.merged(target.rules.values())
+        table = self.exchange(venue)
+        merged = self.rules.merged(table.rules.values())
+        override = table.endpoints.get(endpoint) if endpoint else None
+        return merged.merged(override.rules.values()) if override else merged
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:

@@ -61,7 +61,7 @@ async def test_demo_shows_all_venues_then_stops_cleanly_on_sigterm() -> None:
         while seen != venues:
             line = (await proc.stdout.readline()).decode()
             assert line, "demo exited early"
-            seen |= {v for v in venues if line.startswith(v + ".") and " ok " in line}
+            seen |= {v for v in venues if line.strip().startswith(v + ".") and " ok " in line}
     proc.send_signal(signal.SIGTERM)
     async with asyncio.timeout(10):
         _, err = await proc.communicate()

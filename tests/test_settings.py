@@ -105,8 +105,13 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     from monitor.settings import Settings  # noqa: PLC0415
 
     text = (Path(__file__).parent.parent / ".env.example").read_text()
-    for field in Settings.model_fields:
-        assert f"MONITOR_{field.upper()}" in text, field
+    from monitor.detect.thresholds import DetectSettings, Thresholds  # noqa: PLC0415
+
+    names = [f"MONITOR_{f.upper()}" for f in Settings.model_fields]
+    names += [f"MONITOR_RULES__{f.upper()}" for f in Thresholds.model_fields]
+    names += [f"MONITOR_DETECT__{f.upper()}" for f in DetectSettings.model_fields]
+    for name in names:
+        assert name in text, name
     active = dict(
         line.split("=", 1)
         for line in text.splitlines()

@@ -130,6 +130,9 @@ class ExchangeProfile:
     budget_per_min: int  # our default request budget, well below the venue's published limit
     published_limit: str  # for docs and the budget rule
     staleness: str  # how stale market data is detected on this venue
+    # How far (ms) a signed request's timestamp may run ahead of / behind the server's clock;
+    # None where the venue signs with a nonce instead of a timestamp.
+    signing_window_ms: tuple[float, float] | None = None
 
     def endpoint(self, name: str) -> Endpoint:
         for ep in self.endpoints:

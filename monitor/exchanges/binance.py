@@ -100,4 +100,5 @@ BINANCE = ExchangeProfile(
     budget_per_min=1200,
     published_limit="REQUEST_WEIGHT 6000 per minute per IP (X-MBX-USED-WEIGHT-1M)",
     staleness="depth has no timestamp: lastUpdateId frozen over several probes means stale",
+    signing_window_ms=(1000.0, 5000.0),
 )

@@ -114,4 +114,5 @@ BYBIT = ExchangeProfile(
     budget_per_min=600,
     published_limit="600 requests per 5 s per IP (HTTP 403 beyond); per-UID limits on private APIs",
     staleness="orderbook `ts` (ms) is the data timestamp and `u` the update id",
+    signing_window_ms=(1000.0, 5000.0),
 )

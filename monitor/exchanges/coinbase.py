@@ -86,4 +86,5 @@ COINBASE = ExchangeProfile(
     budget_per_min=300,
     published_limit="public endpoints: 10 requests/s per IP, bursts to 15",
     staleness="ticker `time` is the last trade's time and `trade_id` its sequence",
+    signing_window_ms=(30000.0, 30000.0),
 )

@@ -75,4 +75,5 @@ OKX = ExchangeProfile(
     budget_per_min=300,
     published_limit="public endpoints: about 10-20 requests per 2 s per IP, per endpoint",
     staleness="ticker `ts` (ms) is the data timestamp",
+    signing_window_ms=(30000.0, 30000.0),
 )

@@ -7,7 +7,7 @@ import functools
 import math
 from collections.abc import Callable, Mapping
 
-from monitor.exchanges import EXCHANGES, ExchangeProfile, Interpretation
+from monitor.exchanges import EXCHANGES, EndpointKind, ExchangeProfile, Interpretation
 from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.settings import ProbeOptions, Settings, TargetSettings
 
@@ -30,6 +30,7 @@ class ProbePlan:
     fresh_connection: bool
     weight: int
     offset_s: float
+    kind: EndpointKind
     interpret: Interpreter = dataclasses.field(repr=False, compare=False)
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
     body: bytes | None = dataclasses.field(default=None, repr=False)
@@ -75,6 +76,7 @@ def _exchange_probes(settings: Settings, profile: ExchangeProfile) -> list[Probe
                 fresh_connection=bool(_pick(layers, "fresh_connection", settings.fresh_connection)),
                 weight=ep.weight,
                 offset_s=0.0,
+                kind=ep.kind,
                 interpret=functools.partial(profile.interpret, ep),
             )
         )
@@ -94,6 +96,7 @@ def _target_probe(settings: Settings, target: TargetSettings) -> ProbePlan:
         fresh_connection=bool(_pick((target,), "fresh_connection", settings.fresh_connection)),
         weight=1,
         offset_s=0.0,
+        kind=EndpointKind.HTTP,
         interpret=functools.partial(interpret_http, check),
         headers={k: v.get_secret_value() for k, v in target.headers.items()},
         body=target.body.encode() if target.body is not None else None,

@@ -15,7 +15,7 @@ from typing import Protocol
 from aiolimiter import AsyncLimiter
 
 from monitor.clock import Clock
-from monitor.models import ProbeResult
+from monitor.models import Outcome, ProbeResult
 from monitor.probes.health import LoopLag
 from monitor.probes.plan import ProbePlan
 from monitor.queues import DropOldestQueue
@@ -30,12 +30,16 @@ class Probe(Protocol):
     ) -> ProbeResult: ...
 
 
+MAX_HOLD_S = 3600.0
+
+
 @dataclasses.dataclass(slots=True)
 class ScheduleStats:
     """Counters shared by every probe task."""
 
     probes: int = 0
     missed_ticks: int = 0
+    held_ticks: int = 0  # skipped because the venue asked us to back off
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,6 +50,18 @@ class Gate:
     global_limiter: AsyncLimiter
     venue_limiters: dict[str, AsyncLimiter]
     in_flight: asyncio.Semaphore
+    holds: dict[str, float] = dataclasses.field(default_factory=dict)  # venue -> monotonic end
+
+
+def hold_s(result: ProbeResult, now_wall_s: float) -> float | None:
+    """How long a rate-limited venue asked us to stay away (Retry-After, or a ban's end)."""
+    if result.outcome is not Outcome.RATE_LIMITED:
+        return None
+    waits = [result.retry_after_s or 0.0]
+    if result.ban_until_s is not None:
+        waits.append(result.ban_until_s - now_wall_s)
+    wait = max(waits)
+    return min(wait, MAX_HOLD_S) if wait > 0 else None
 
 
 def next_tick(start: float, interval_s: float, k: int, now: float) -> int:
@@ -71,13 +87,20 @@ async def probe_loop(
     while True:
         due = start + k * interval
         await clock.sleep_until(due)
-        await gate.global_limiter.acquire()
-        if venue_limiter is not None:
-            await venue_limiter.acquire(plan.weight)
-        async with gate.in_flight:
-            result = await probe.run(due, clock.monotonic() - due, lag.current_s)
-        results.put(result)
-        stats.probes += 1
+        if clock.monotonic() < gate.holds.get(plan.venue, 0.0):
+            stats.held_ticks += 1  # probing a venue that said "stop" gets bans escalated
+        else:
+            await gate.global_limiter.acquire()
+            if venue_limiter is not None:
+                await venue_limiter.acquire(plan.weight)
+            async with gate.in_flight:
+                result = await probe.run(due, clock.monotonic() - due, lag.current_s)
+            results.put(result)
+            stats.probes += 1
+            wait = hold_s(result, clock.wall())
+            if wait is not None:
+                until = clock.monotonic() + wait
+                gate.holds[plan.venue] = max(until, gate.holds.get(plan.venue, 0.0))
         following = next_tick(start, interval, k + 1, clock.monotonic())
         stats.missed_ticks += following - (k + 1)
         k = following

@@ -7,6 +7,7 @@ import functools
 import aiohttp
 
 from monitor.clock import SystemClock
+from monitor.exchanges import EndpointKind
 from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import ProbePlan
@@ -16,6 +17,7 @@ def http_plan(url: str, *, timeout_s: float = 1.0, check: HttpCheck | None = Non
     return ProbePlan(
         endpoint_id="target.http", venue="target", endpoint="http", url=url, method="GET",
         interval_s=1.0, timeout_s=timeout_s, fresh_connection=False, weight=1, offset_s=0.0,
+        kind=EndpointKind.HTTP,
         interpret=functools.partial(interpret_http, check or HttpCheck()),
     )  # fmt: skip
 

@@ -1,0 +1,106 @@
+"""Mutable per-endpoint and per-venue state the rules read. Updated once per result."""
+
+from __future__ import annotations
+
+import collections
+
+from monitor.detect.thresholds import Thresholds
+from monitor.detect.window import ERROR_OUTCOMES, Window
+from monitor.exchanges import EndpointKind
+from monitor.models import Outcome, ProbeResult
+
+NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECT_ERROR})
+
+
+class EndpointTracker:
+    """One endpoint: its window, failure streak, staleness counters and last result."""
+
+    __slots__ = (
+        "endpoint", "endpoint_id", "frozen_count", "kind", "last", "recent_errors", "streak",
+        "streak_kind", "thresholds", "venue", "window",
+    )  # fmt: skip
+
+    def __init__(
+        self, endpoint_id: str, venue: str, endpoint: str, kind: EndpointKind,
+        thresholds: Thresholds, window: Window, recent_errors: int,
+    ) -> None:  # fmt: skip
+        self.endpoint_id = endpoint_id
+        self.venue = venue
+        self.endpoint = endpoint
+        self.kind = kind
+        self.thresholds = thresholds
+        self.window = window
+        self.last: ProbeResult | None = None
+        self.streak = 0  # consecutive error outcomes
+        self.streak_kind: Outcome | None = None  # their outcome if all alike, else None
+        self.frozen_count = 0  # consecutive results repeating the same market data
+        self.recent_errors: collections.deque[str] = collections.deque(maxlen=recent_errors)
+
+    @property
+    def failing(self) -> bool:
+        return self.last is not None and self.last.outcome in ERROR_OUTCOMES
+
+    @property
+    def network_failing(self) -> bool:
+        return self.last is not None and self.last.outcome in NETWORK_OUTCOMES
+
+    def observe(self, result: ProbeResult, now: float, trusted: bool) -> None:
+        outcome = result.outcome
+        latency = result.latency_s if trusted and outcome.is_success else None
+        self.window.add(now, outcome, latency)
+        if outcome in ERROR_OUTCOMES:
+            self.streak += 1
+            if self.streak == 1:
+                self.streak_kind = outcome
+            elif self.streak_kind is not outcome:
+                self.streak_kind = None
+            limit = self.thresholds.consecutive_failures
+            if self.streak == limit:
+                self.window.uncount_last(limit)  # an outage, not an error rate
+            elif self.streak > limit:
+                self.window.uncount_last(1)
+        else:
+            self.streak, self.streak_kind = 0, None
+        if result.detail and not outcome.is_success:
+            self.recent_errors.appendleft(result.detail)
+        self._track_frozen(result)
+        self.last = result
+
+    def _track_frozen(self, result: ProbeResult) -> None:
+        previous = self.last
+        if result.data_time_s is None and result.data_seq is None:
+            self.frozen_count = 0
+            return
+        same = (
+            previous is not None
+            and previous.data_time_s == result.data_time_s
+            and previous.data_seq == result.data_seq
+        )
+        self.frozen_count = self.frozen_count + 1 if same else 0
+
+
+class VenueTracker:
+    """A venue's endpoints, and the venue-wide facts the latest results carry."""
+
+    __slots__ = ("clock_offset_s", "endpoints", "is_exchange", "name", "signing_window_ms")
+
+    def __init__(
+        self, name: str, is_exchange: bool, signing_window_ms: tuple[float, float] | None
+    ) -> None:
+        self.name = name
+        self.is_exchange = is_exchange
+        self.signing_window_ms = signing_window_ms
+        self.endpoints: list[EndpointTracker] = []
+        self.clock_offset_s: float | None = None
+
+    @property
+    def all_failing(self) -> bool:
+        return bool(self.endpoints) and all(e.failing for e in self.endpoints)
+
+    @property
+    def all_network_failing(self) -> bool:
+        return bool(self.endpoints) and all(e.network_failing for e in self.endpoints)
+
+    @property
+    def longest_streak(self) -> int:
+        return max((e.streak for e in self.endpoints), default=0)

@@ -1,0 +1,68 @@
+"""Driving the detector directly with synthetic results on the fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from monitor.detect.detector import Detector
+from monitor.exchanges import EndpointKind
+from monitor.models import AlertEvent, Outcome, ProbeResult
+from monitor.probes.health import LoopLag
+from monitor.probes.plan import ProbePlan, build_plan
+from monitor.settings import Settings
+from tests.fakes import FakeClock
+
+
+def make_detector(
+    clock: FakeClock, settings: Settings | None = None
+) -> tuple[Detector, asyncio.Queue[AlertEvent], list[ProbePlan]]:
+    settings = settings or Settings(interval_s=1.0)
+    plan = build_plan(settings)
+    alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
+    return Detector(settings, plan, clock, alerts, LoopLag()), alerts, list(plan.probes)
+
+
+class HealthyModel:
+    """Realistic healthy answers: log-normal latency jitter with a rare slow tail, a clock
+    offset within the RTT, market data that moves, a little rate-limit usage."""
+
+    def __init__(self, clock: FakeClock, seed: int = 1) -> None:
+        self._clock = clock
+        self._rng = random.Random(seed)
+        self._seq = 0
+
+    def result(self, p: ProbePlan, outcome: Outcome = Outcome.OK, **extra: object) -> ProbeResult:
+        rng = self._rng
+        latency = 0.025 * rng.lognormvariate(0, 0.35)
+        if rng.random() < 0.005:
+            latency *= rng.uniform(3, 8)  # the odd slow answer
+        wall = self._clock.wall()
+        facts: dict[str, object] = {}
+        if outcome is Outcome.OK:
+            self._seq += 1
+            if p.kind is EndpointKind.TIME:
+                resolution = 1.0 if p.venue == "kraken" else 0.0
+                facts = {
+                    "clock_offset_s": rng.gauss(0, 0.003),
+                    "clock_uncertainty_s": latency / 2 + resolution / 2,
+                }
+            elif p.kind is EndpointKind.MARKET:
+                facts = {"data_time_s": wall - rng.uniform(0.0, 0.8), "data_seq": str(self._seq)}
+            elif p.kind is EndpointKind.STATUS:
+                facts = {"venue_status": "normal"}
+            if p.venue == "binance":
+                facts["rate_used_ratio"] = rng.uniform(0.001, 0.02)
+        facts.update(extra)
+        return ProbeResult(
+            p.endpoint_id, p.venue, p.endpoint, outcome, self._clock.monotonic(), wall, latency,
+            rng.uniform(0, 0.002), rng.uniform(0, 0.001),
+            status=200 if outcome is Outcome.OK else None, **facts,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+def drain(alerts: asyncio.Queue[AlertEvent]) -> list[AlertEvent]:
+    out = []
+    while not alerts.empty():
+        out.append(alerts.get_nowait())
+    return out

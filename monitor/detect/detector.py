@@ -133,7 +133,7 @@ class Detector:
         if ep.kind is EndpointKind.TIME:
             self._step(keys[Rule.CLOCK_DRIFT], r.clock_drift(ep, venue), ep)
         elif ep.kind is EndpointKind.MARKET:
-            self._step(keys[Rule.STALE_DATA], r.stale_data(ep, venue), ep)
+            self._step(keys[Rule.STALE_DATA], r.stale_data(ep, venue, self._clock.monotonic()), ep)
 
     def tick(self) -> None:
         """Self-health and reminders; call every `detect.tick_s`."""

@@ -176,7 +176,9 @@ def clock_drift(ep: EndpointTracker, venue: VenueTracker) -> Finding | None:
     return None
 
 
-def stale_data(ep: EndpointTracker, venue: VenueTracker) -> Finding | None:
+def stale_data(ep: EndpointTracker, venue: VenueTracker, now: float) -> Finding | None:
+    """Data older than `stale_after_s`, or unchanged over `stale_frozen_probes` probes and
+    `stale_frozen_min_s` seconds (timestamps of 1 s resolution repeat at fast intervals)."""
     last = ep.last
     if ep.kind is not EndpointKind.MARKET or last is None or not last.outcome.is_success:
         return None
@@ -189,8 +191,9 @@ def stale_data(ep: EndpointTracker, venue: VenueTracker) -> Finding | None:
             return Finding(
                 Rule.STALE_DATA, t.stale_severity, summary, {"data_age_s": round(age, 1)}
             )
-    if ep.frozen_count + 1 >= t.stale_frozen_probes:
-        summary = f"market data unchanged over {ep.frozen_count + 1} probes"
+    frozen_s = now - ep.frozen_since_s
+    if ep.frozen_count + 1 >= t.stale_frozen_probes and frozen_s >= t.stale_frozen_min_s:
+        summary = f"market data unchanged over {ep.frozen_count + 1} probes ({frozen_s:.0f} s)"
         facts = {"frozen_probes": ep.frozen_count + 1, "data_seq": last.data_seq}
         return Finding(Rule.STALE_DATA, t.stale_severity, summary, facts)
     return None
@@ -204,7 +207,8 @@ def exchange_down(venue: VenueTracker, t: Thresholds) -> Finding | None:
     parts = [f"{e.endpoint}: {e.last.outcome.value}" for e in venue.endpoints if e.last]
     summary = f"every endpoint failing ({', '.join(parts)})"
     facts = {
-        "endpoints": {e.endpoint: (e.last.detail if e.last else None) for e in venue.endpoints}
+        "endpoints": {e.endpoint: (e.last.detail if e.last else None) for e in venue.endpoints},
+        "longest_streak": venue.longest_streak,
     }
     return Finding(Rule.EXCHANGE_DOWN, t.exchange_down_severity, summary, facts)
 

@@ -56,6 +56,7 @@ class Thresholds(BaseModel):
     clock_drift_for: PositiveInt = 2
     stale_after_s: PositiveFloat = 30.0
     stale_frozen_probes: PositiveInt = 10
+    stale_frozen_min_s: NonNegativeFloat = 5.0
     stale_severity: Severity = Severity.HIGH
     maintenance_severity: Severity = Severity.LOW
 

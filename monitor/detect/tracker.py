@@ -16,8 +16,8 @@ class EndpointTracker:
     """One endpoint: its window, failure streak, staleness counters and last result."""
 
     __slots__ = (
-        "endpoint", "endpoint_id", "frozen_count", "kind", "last", "recent_errors", "streak",
-        "streak_kind", "thresholds", "venue", "window",
+        "endpoint", "endpoint_id", "frozen_count", "frozen_since_s", "kind", "last",
+        "recent_errors", "streak", "streak_kind", "thresholds", "venue", "window",
     )  # fmt: skip
 
     def __init__(
@@ -34,6 +34,7 @@ class EndpointTracker:
         self.streak = 0  # consecutive error outcomes
         self.streak_kind: Outcome | None = None  # their outcome if all alike, else None
         self.frozen_count = 0  # consecutive results repeating the same market data
+        self.frozen_since_s = 0.0  # monotonic time the current market data was first seen
         self.recent_errors: collections.deque[str] = collections.deque(maxlen=recent_errors)
 
     @property
@@ -63,20 +64,21 @@ class EndpointTracker:
             self.streak, self.streak_kind = 0, None
         if result.detail and not outcome.is_success:
             self.recent_errors.appendleft(result.detail)
-        self._track_frozen(result)
+        self._track_frozen(result, now)
         self.last = result
 
-    def _track_frozen(self, result: ProbeResult) -> None:
+    def _track_frozen(self, result: ProbeResult, now: float) -> None:
         previous = self.last
-        if result.data_time_s is None and result.data_seq is None:
-            self.frozen_count = 0
-            return
         same = (
             previous is not None
+            and (result.data_time_s is not None or result.data_seq is not None)
             and previous.data_time_s == result.data_time_s
             and previous.data_seq == result.data_seq
         )
-        self.frozen_count = self.frozen_count + 1 if same else 0
+        if same:
+            self.frozen_count += 1
+        else:
+            self.frozen_count, self.frozen_since_s = 0, now
 
 
 class VenueTracker:

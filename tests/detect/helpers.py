@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 from monitor.detect.detector import Detector
 from monitor.exchanges import EndpointKind
@@ -32,33 +33,41 @@ class HealthyModel:
         self._rng = random.Random(seed)
         self._seq = 0
 
-    def result(self, p: ProbePlan, outcome: Outcome = Outcome.OK, **extra: object) -> ProbeResult:
+    def result(self, p: ProbePlan, outcome: Outcome = Outcome.OK, **extra: Any) -> ProbeResult:
+        """A healthy answer (or `outcome`); `extra` replaces any ProbeResult field."""
         rng = self._rng
         latency = 0.025 * rng.lognormvariate(0, 0.35)
         if rng.random() < 0.005:
             latency *= rng.uniform(3, 8)  # the odd slow answer
         wall = self._clock.wall()
-        facts: dict[str, object] = {}
+        fields: dict[str, Any] = {
+            "endpoint_id": p.endpoint_id, "venue": p.venue, "endpoint": p.endpoint,
+            "outcome": outcome, "scheduled_s": self._clock.monotonic(), "started_wall_s": wall,
+            "latency_s": latency, "sched_lag_s": rng.uniform(0, 0.002),
+            "loop_lag_s": rng.uniform(0, 0.001), "status": 200 if outcome.is_success else None,
+        }  # fmt: skip
         if outcome is Outcome.OK:
-            self._seq += 1
-            if p.kind is EndpointKind.TIME:
-                resolution = 1.0 if p.venue == "kraken" else 0.0
-                facts = {
-                    "clock_offset_s": rng.gauss(0, 0.003),
-                    "clock_uncertainty_s": latency / 2 + resolution / 2,
-                }
-            elif p.kind is EndpointKind.MARKET:
-                facts = {"data_time_s": wall - rng.uniform(0.0, 0.8), "data_seq": str(self._seq)}
-            elif p.kind is EndpointKind.STATUS:
-                facts = {"venue_status": "normal"}
-            if p.venue == "binance":
-                facts["rate_used_ratio"] = rng.uniform(0.001, 0.02)
-        facts.update(extra)
-        return ProbeResult(
-            p.endpoint_id, p.venue, p.endpoint, outcome, self._clock.monotonic(), wall, latency,
-            rng.uniform(0, 0.002), rng.uniform(0, 0.001),
-            status=200 if outcome is Outcome.OK else None, **facts,  # type: ignore[arg-type]
-        )  # fmt: skip
+            fields.update(self._facts(p, latency, wall))
+        fields.update(extra)
+        return ProbeResult(**fields)
+
+    def _facts(self, p: ProbePlan, latency: float, wall: float) -> dict[str, Any]:
+        rng = self._rng
+        self._seq += 1
+        facts: dict[str, Any] = {}
+        if p.kind is EndpointKind.TIME:
+            resolution = 1.0 if p.venue == "kraken" else 0.0
+            facts = {
+                "clock_offset_s": rng.gauss(0, 0.003),
+                "clock_uncertainty_s": latency / 2 + resolution / 2,
+            }
+        elif p.kind is EndpointKind.MARKET:
+            facts = {"data_time_s": wall - rng.uniform(0.0, 0.8), "data_seq": str(self._seq)}
+        elif p.kind is EndpointKind.STATUS:
+            facts = {"venue_status": "normal"}
+        if p.venue == "binance":
+            facts["rate_used_ratio"] = rng.uniform(0.001, 0.02)
+        return facts
 
 
 def drain(alerts: asyncio.Queue[AlertEvent]) -> list[AlertEvent]:

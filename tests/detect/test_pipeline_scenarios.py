@@ -1,0 +1,150 @@
+"""Each chaos scenario, through the real pipeline (simulator -> probes -> detector), raises
+exactly the expected alert, fast for hard failures, and resolves after recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from monitor import app
+from monitor.clock import SystemClock
+from monitor.models import AlertEvent, AlertKind, Severity
+from monitor.settings import Settings
+from monitor.sim.chaos import ChaosKind, ChaosRule
+from monitor.sim.server import SimCluster
+from monitor.sim.timeline import Timeline, TimelineStep, play
+from monitor.sim.wiring import point_at_sim
+
+INTERVAL_S = 0.1
+VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
+
+
+@dataclasses.dataclass
+class Harness:
+    sim: SimCluster
+    events: asyncio.Queue[AlertEvent]
+    seen: list[AlertEvent] = dataclasses.field(default_factory=list)
+
+    async def expect(self, kind: AlertKind, fingerprint: str, within_s: float = 10) -> AlertEvent:
+        """The next event of that kind and fingerprint (a safety timeout only fails a hang)."""
+        async with asyncio.timeout(within_s):
+            while True:
+                event = await self.events.get()
+                self.seen.append(event)
+                if event.kind is kind and event.fingerprint == fingerprint:
+                    return event
+
+    def fired(self) -> list[str]:
+        return [e.fingerprint for e in self.seen if e.kind is AlertKind.FIRING]
+
+
+@contextlib.asynccontextmanager
+async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncIterator[Harness]:
+    clock = SystemClock()
+    cluster = SimCluster(clock)
+    await cluster.start()
+    values: dict[str, Any] = {"interval_s": INTERVAL_S, "timeout_s": 0.3, **overrides}
+    settings = point_at_sim(Settings(**values), cluster.urls)
+    harness = Harness(cluster, asyncio.Queue())
+    stop = asyncio.Event()
+
+    async def forward(runtime: app.Runtime) -> None:
+        while True:
+            harness.events.put_nowait(await runtime.alerts.get())
+
+    extras: list[app.Extra] = []
+    if timeline is not None:
+        extras.append(("chaos", lambda: play(timeline, cluster, clock)))
+    runner = asyncio.create_task(app.run(settings, clock, stop, forward, extras))
+    try:
+        yield harness
+    finally:
+        stop.set()
+        await runner
+        await cluster.stop()
+
+
+HARD = [
+    (ChaosRule(venue="okx", kind=ChaosKind.OUTAGE, mode="refused"), "EXCHANGE_DOWN/okx"),
+    (ChaosRule(venue="okx", endpoint="ticker", kind=ChaosKind.OUTAGE, mode="reset"),
+     "CONSECUTIVE_FAILURES/okx/ticker"),
+    (ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.HTTP_5XX, status=503),
+     "CONSECUTIVE_FAILURES/binance/time"),
+    (ChaosRule(venue="coinbase", endpoint="ticker", kind=ChaosKind.HANG),
+     "CONSECUTIVE_FAILURES/coinbase/ticker"),
+    (ChaosRule(venue="kraken", kind=ChaosKind.ERROR_200), "EXCHANGE_DOWN/kraken"),
+    (ChaosRule(venue="okx", endpoint="ticker", kind=ChaosKind.ERROR_200),
+     "EXCHANGE_ERROR/okx/ticker"),
+    (ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.MALFORMED_JSON),
+     "BAD_PAYLOAD/binance/time"),
+    (ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.OVERSIZED, size_bytes=1 << 18),
+     "BAD_PAYLOAD/bybit/orderbook"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rule", "fingerprint"), HARD, ids=[f for _, f in HARD])
+async def test_hard_failure_alerts_within_three_probes_and_resolves(
+    rule: ChaosRule, fingerprint: str
+) -> None:
+    async with pipeline(body_max_bytes=1 << 16) as h:
+        await h.sim.apply(rule)
+        fired = await h.expect(AlertKind.FIRING, fingerprint)
+        streak = fired.evidence.facts.get("longest_streak", fired.evidence.facts.get("streak"))
+        assert streak == 3  # the third failed probe of an endpoint raised it
+        await h.sim.clear()
+        await h.expect(AlertKind.RESOLVED, fingerprint)
+        assert h.fired() == [fingerprint]
+
+
+SOFT = [
+    (ChaosRule(venue="bybit", kind=ChaosKind.RATE_LIMIT, retry_after_s=1), "RATE_LIMITED/bybit",
+     Severity.HIGH),
+    (ChaosRule(venue="binance", kind=ChaosKind.BAN, retry_after_s=1), "RATE_LIMITED/binance",
+     Severity.CRITICAL),
+    (ChaosRule(venue="coinbase", kind=ChaosKind.MAINTENANCE), "MAINTENANCE/coinbase", Severity.LOW),
+    (ChaosRule(venue="kraken", kind=ChaosKind.CANCEL_ONLY), "MAINTENANCE/kraken", Severity.LOW),
+    (ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=800),
+     "CLOCK_DRIFT/binance/time", Severity.MEDIUM),
+    (ChaosRule(venue="bybit", endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=-900),
+     "CLOCK_DRIFT/bybit/time", Severity.CRITICAL),
+    (ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.STALE_DATA),
+     "STALE_DATA/bybit/orderbook", Severity.HIGH),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rule", "fingerprint", "severity"), SOFT, ids=[f for _, f, _ in SOFT])
+async def test_scenario_raises_exactly_its_alert_and_resolves(
+    rule: ChaosRule, fingerprint: str, severity: Severity
+) -> None:
+    async with pipeline() as h:
+        await h.sim.apply(rule)
+        fired = await h.expect(AlertKind.FIRING, fingerprint)
+        assert fired.severity is severity
+        await h.sim.clear()
+        await h.expect(AlertKind.RESOLVED, fingerprint)
+        assert h.fired() == [fingerprint]
+
+
+async def test_all_venues_down_is_one_local_network_alert() -> None:
+    async with pipeline() as h:
+        for venue in VENUES:
+            await h.sim.apply(ChaosRule(venue=venue, kind=ChaosKind.OUTAGE, mode="refused"))
+        await h.expect(AlertKind.FIRING, "LOCAL_NETWORK/monitor")
+        await h.sim.clear()
+        await h.expect(AlertKind.RESOLVED, "LOCAL_NETWORK/monitor")
+        assert h.fired() == ["LOCAL_NETWORK/monitor"]
+
+
+async def test_latency_spike_after_a_baseline() -> None:
+    # The timeline leaves 6 s (about 60 probes) of healthy baseline before the spike.
+    spike = TimelineStep(at_s=6.0, duration_s=4.0, venue="binance", endpoint="depth",
+                         kind=ChaosKind.LATENCY_SPIKE, latency_ms=150)  # fmt: skip
+    async with pipeline(Timeline(steps=[spike])) as h:
+        await h.expect(AlertKind.FIRING, "LATENCY_SPIKE/binance/depth", within_s=20)
+        await h.expect(AlertKind.RESOLVED, "LATENCY_SPIKE/binance/depth", within_s=20)
+        assert h.fired() == ["LATENCY_SPIKE/binance/depth"]

@@ -17,6 +17,7 @@ from aiolimiter import AsyncLimiter
 from monitor.clock import Clock
 from monitor.models import Outcome, ProbeResult
 from monitor.probes.health import LoopLag
+from monitor.probes.histogram import Histogram
 from monitor.probes.plan import ProbePlan
 from monitor.queues import DropOldestQueue
 
@@ -40,6 +41,7 @@ class ScheduleStats:
     probes: int = 0
     missed_ticks: int = 0
     held_ticks: int = 0  # skipped because the venue asked us to back off
+    sched_lag: Histogram = dataclasses.field(default_factory=Histogram)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ async def probe_loop(
                 result = await probe.run(due, clock.monotonic() - due, lag.current_s)
             results.put(result)
             stats.probes += 1
+            stats.sched_lag.record(result.sched_lag_s)
             wait = hold_s(result, clock.wall())
             if wait is not None:
                 until = clock.monotonic() + wait

@@ -25,11 +25,11 @@ check-config: $(STAMP)
 	$(BIN)/python -m monitor check-config
 
 lint: $(STAMP)
-	$(BIN)/ruff check monitor tests
-	$(BIN)/ruff format --check monitor tests
+	$(BIN)/ruff check monitor tests bench
+	$(BIN)/ruff format --check monitor tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy monitor tests
+	$(BIN)/mypy monitor tests bench
 
 unit: $(STAMP)
 	$(BIN)/pytest

@@ -13,6 +13,8 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,7 +22,7 @@ import orjson
 from monitor import app
 from monitor.clock import SystemClock
 from monitor.probes.histogram import Histogram
-from monitor.settings import Settings, TargetSettings
+from monitor.settings import NotifySettings, Settings, TargetSettings
 
 
 def _cpu_s() -> float:
@@ -30,7 +32,10 @@ def _cpu_s() -> float:
 
 async def measure(endpoints: int, seconds: float, warmup_s: float, url: str) -> dict[str, Any]:
     targets = [TargetSettings(name=f"t{i}", url=url) for i in range(endpoints)]
-    settings = Settings(interval_s=1.0, timeout_s=2.0, targets=targets, enabled_exchanges=[])
+    scratch = tempfile.TemporaryDirectory()
+    notify = NotifySettings(outbox_path=Path(scratch.name) / "outbox.sqlite3")
+    settings = Settings(interval_s=1.0, timeout_s=2.0, targets=targets, enabled_exchanges=[],
+                        notify=notify)  # fmt: skip
     clock = SystemClock()
     stop = asyncio.Event()
     marks: dict[str, float] = {}
@@ -45,6 +50,7 @@ async def measure(endpoints: int, seconds: float, warmup_s: float, url: str) -> 
         stop.set()
 
     runtime = await app.run(settings, clock, stop, observe)
+    scratch.cleanup()
     probes = marks["probes1"] - marks["probes0"]
     lag = runtime.stats.sched_lag
     return {

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -82,11 +83,7 @@ def _run_loop(main: Coroutine[Any, Any, None], use_uvloop: bool) -> None:
 async def _run(settings: Settings, clock: Clock) -> None:
     stop = asyncio.Event()
     _install_signals(stop, settings.shutdown_grace_s)
-
-    async def consume(runtime: app.Runtime) -> None:
-        await console.print_alerts(runtime, sys.stdout)
-
-    await app.run(settings, clock, stop, consume)
+    await app.run(settings, clock, stop)
 
 
 def builtin_timeline() -> Timeline:
@@ -103,8 +100,14 @@ async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> N
     timeline = load_timeline(args.timeline) if args.timeline else builtin_timeline()
     cluster = SimCluster(clock, base_latency_ms=15, jitter_ms=20, seed=7)
     await cluster.start()
+    scratch = tempfile.TemporaryDirectory(prefix="exchange-monitor-demo-")
     try:
         demo = point_at_sim(settings, cluster.urls)
+        if "outbox_path" not in settings.notify.model_fields_set:  # a demo leaves nothing behind
+            notify = settings.notify.model_copy(
+                update={"outbox_path": Path(scratch.name) / "outbox.sqlite3"}
+            )
+            demo = demo.model_copy(update={"notify": notify})
 
         async def consume(runtime: app.Runtime) -> None:
             await console.live_table(runtime, clock, sys.stdout, args.every)
@@ -113,6 +116,7 @@ async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> N
         await app.run(demo, clock, stop, consume, extras=[chaos])
     finally:
         await cluster.stop()
+        scratch.cleanup()
 
 
 async def _sim(settings: Settings, clock: Clock, args: argparse.Namespace) -> None:

@@ -17,6 +17,10 @@ from monitor import __version__
 from monitor.clock import Clock
 from monitor.detect.detector import Detector, detector_loop, detector_ticker
 from monitor.models import AlertEvent, ProbeResult
+from monitor.notify import SINKS
+from monitor.notify.base import SinkContext
+from monitor.notify.notifier import Notifier
+from monitor.notify.outbox import Outbox
 from monitor.probes.health import LoopLag, loop_lag_ticker
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import Plan, budget_overruns, build_plan
@@ -45,6 +49,8 @@ class Runtime:
     stats: ScheduleStats
     lag: LoopLag
     detector: Detector
+    notifier: Notifier
+    feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for displays and tests
 
 
 Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -57,35 +63,37 @@ def keepalive_s(plan: Plan) -> float:
     return max(MIN_KEEPALIVE_S, 2 * longest + 1)
 
 
-def _session(settings: Settings, clock: Clock, plan: Plan, *, fresh: bool) -> aiohttp.ClientSession:
-    if fresh:  # a cold client each time: new DNS lookup, TCP and TLS per probe
-        connector = aiohttp.TCPConnector(
-            limit=settings.max_in_flight, limit_per_host=0, force_close=True, use_dns_cache=False
-        )
-    else:  # what a trading bot sees: warm, reused connections
-        connector = aiohttp.TCPConnector(
-            limit=settings.max_in_flight, limit_per_host=0, ttl_dns_cache=300,
-            keepalive_timeout=keepalive_s(plan),
-        )  # fmt: skip
+def _session(connector: aiohttp.TCPConnector, clock: Clock | None) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         connector=connector,
-        # Deadlines belong to the probe (asyncio.timeout): disable aiohttp's 300 s default.
+        # Deadlines belong to the caller (asyncio.timeout): disable aiohttp's 300 s default.
         timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None),
-        trace_configs=[phase_trace_config(clock)],
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        trace_configs=[phase_trace_config(clock)] if clock is not None else None,
+        headers={"User-Agent": USER_AGENT},
         cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sessions:
+    warm: aiohttp.ClientSession  # probes on reused connections: what a trading bot sees
+    cold: aiohttp.ClientSession  # probes on a new connection each time (DNS + TCP + TLS)
+    notify: aiohttp.ClientSession  # channels: never shares a pool with the probes
+
+
 @contextlib.asynccontextmanager
-async def sessions(
-    settings: Settings, clock: Clock, plan: Plan
-) -> AsyncIterator[tuple[aiohttp.ClientSession, aiohttp.ClientSession]]:
+async def sessions(settings: Settings, clock: Clock, plan: Plan) -> AsyncIterator[Sessions]:
+    limit = settings.max_in_flight
+    warm = aiohttp.TCPConnector(limit=limit, limit_per_host=0, ttl_dns_cache=300,
+                                keepalive_timeout=keepalive_s(plan))  # fmt: skip
+    cold = aiohttp.TCPConnector(limit=limit, limit_per_host=0, force_close=True,
+                                use_dns_cache=False)  # fmt: skip
     async with (
-        _session(settings, clock, plan, fresh=False) as warm,
-        _session(settings, clock, plan, fresh=True) as cold,
+        _session(warm, clock) as warm_session,
+        _session(cold, clock) as cold_session,
+        _session(aiohttp.TCPConnector(limit=100), None) as notify_session,
     ):
-        yield warm, cold
+        yield Sessions(warm_session, cold_session, notify_session)
 
 
 def make_gate(settings: Settings, plan: Plan) -> Gate:
@@ -94,6 +102,19 @@ def make_gate(settings: Settings, plan: Plan) -> Gate:
         {venue: AsyncLimiter(budget, 60.0) for venue, budget in plan.budgets_per_min.items()},
         asyncio.Semaphore(settings.max_in_flight),
     )
+
+
+def make_notifier(
+    settings: Settings, clock: Clock, outbox: Outbox, session: aiohttp.ClientSession
+) -> Notifier:
+    ctx = SinkContext(session, clock)
+    channels = []
+    for spec in settings.notify.channels:
+        _, sink_class, kind = SINKS[spec.type]
+        channels.append((spec, kind, sink_class(spec, ctx)))
+    notify = settings.notify
+    return Notifier(channels, outbox, clock, group_window_s=notify.group_window_s,
+                    retry=notify.retry, breaker=notify.breaker)  # fmt: skip
 
 
 async def _terminate_when(stop: asyncio.Event) -> None:
@@ -109,51 +130,60 @@ def _warn_overruns(plan: Plan) -> None:
         )
 
 
+def _start_stages(
+    tg: asyncio.TaskGroup, runtime: Runtime, settings: Settings, clock: Clock, http: Sessions
+) -> None:
+    gate = make_gate(settings, runtime.plan)
+    tg.create_task(loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag")
+    for p in runtime.plan.probes:
+        probe = HttpProbe(p, http.cold if p.fresh_connection else http.warm, clock,
+                          settings.body_max_bytes)  # fmt: skip
+        loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
+        tg.create_task(loop, name=f"probe:{p.endpoint_id}")
+    tg.create_task(detector_loop(runtime.detector, runtime.results), name="detector")
+    tg.create_task(detector_ticker(runtime.detector, clock, settings.detect.tick_s),
+                   name="detector-tick")  # fmt: skip
+    for name, factory in runtime.notifier.tasks(runtime.alerts):
+        tg.create_task(factory(), name=name)
+
+
 async def run(
     settings: Settings,
     clock: Clock,
     stop: asyncio.Event,
-    consumer: Consumer,
+    consumer: Consumer | None = None,
     extras: Sequence[Extra] = (),
 ) -> Runtime:
     """Run every stage until `stop` is set; return the shared state for inspection."""
     plan = build_plan(settings)
     _warn_overruns(plan)
-    results: DropOldestQueue[ProbeResult] = DropOldestQueue(settings.queue_size)
-    # Alerts are transitions, few and precious: never dropped (the detector's inhibition and
-    # flap damping keep their number small).
-    alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
-    lag = LoopLag()
-    detector = Detector(settings, plan, clock, alerts, lag, results)
-    runtime = Runtime(plan, results, alerts, ScheduleStats(), lag, detector)
-    gate = make_gate(settings, plan)
-    async with sessions(settings, clock, plan) as (warm, cold):
-        log.info("monitor_started", extra={"endpoints": len(plan.probes), "version": __version__})
-        try:
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(_terminate_when(stop), name="stop-watch")
-                tg.create_task(
-                    loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag"
-                )
-                for p in plan.probes:
-                    probe = HttpProbe(
-                        p, cold if p.fresh_connection else warm, clock, settings.body_max_bytes
-                    )
-                    loop = probe_loop(
-                        probe, clock, gate, runtime.results, runtime.lag, runtime.stats
-                    )
-                    tg.create_task(loop, name=f"probe:{p.endpoint_id}")
-                tg.create_task(detector_loop(detector, results), name="detector")
-                tg.create_task(
-                    detector_ticker(detector, clock, settings.detect.tick_s), name="detector-tick"
-                )
-                tg.create_task(consumer(runtime), name="consumer")
-                for name, factory in extras:
-                    tg.create_task(factory(), name=name)
-        except* TerminateTaskGroup:
-            pass
-    log.info(
-        "monitor_stopped",
-        extra={"probes": runtime.stats.probes, "dropped": runtime.results.dropped},
-    )
+    outbox = Outbox(settings.notify.outbox_path)
+    await outbox.open()
+    try:
+        async with sessions(settings, clock, plan) as http:
+            results: DropOldestQueue[ProbeResult] = DropOldestQueue(settings.queue_size)
+            # Alerts are transitions, few and precious: never dropped (inhibition and flap
+            # damping keep their number small).
+            alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
+            lag = LoopLag()
+            detector = Detector(settings, plan, clock, alerts, lag, results)
+            notifier = make_notifier(settings, clock, outbox, http.notify)
+            runtime = Runtime(plan, results, alerts, ScheduleStats(), lag, detector, notifier,
+                              notifier.subscribe())  # fmt: skip
+            log.info(
+                "monitor_started", extra={"endpoints": len(plan.probes), "version": __version__}
+            )
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(_terminate_when(stop), name="stop-watch")
+                    _start_stages(tg, runtime, settings, clock, http)
+                    if consumer is not None:
+                        tg.create_task(consumer(runtime), name="consumer")
+                    for name, factory in extras:
+                        tg.create_task(factory(), name=name)
+            except* TerminateTaskGroup:
+                pass
+    finally:
+        await outbox.close()
+    log.info("monitor_stopped", extra={"probes": runtime.stats.probes, "dropped": results.dropped})
     return runtime

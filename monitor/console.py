@@ -1,5 +1,4 @@
-"""Terminal output: alert events as JSON lines (`run`, until the notifier lands) and a live
-table of venues, endpoints and recent alerts (`demo`)."""
+"""The demo's live table: venues, endpoints and the latest alert events."""
 
 from __future__ import annotations
 
@@ -7,8 +6,6 @@ import asyncio
 import collections
 import datetime as dt
 from typing import TextIO
-
-import orjson
 
 from monitor.app import Runtime
 from monitor.clock import Clock
@@ -18,14 +15,6 @@ from monitor.models import AlertEvent, AlertKind
 
 MARKS = {"low": "i", "medium": "!", "high": "!!", "critical": "!!!"}
 FEED_LINES = 40
-
-
-async def print_alerts(runtime: Runtime, stream: TextIO) -> None:
-    """Every alert event as one JSON object per line."""
-    while True:
-        event = await runtime.alerts.get()
-        stream.write(orjson.dumps(event).decode() + "\n")
-        stream.flush()
 
 
 def _ms(value: float | None) -> str:
@@ -95,7 +84,7 @@ async def live_table(runtime: Runtime, clock: Clock, stream: TextIO, every_s: fl
         await clock.sleep_until(due)
         while True:
             try:
-                feed.append(runtime.alerts.get_nowait())
+                feed.append(runtime.feed.get_nowait())
             except asyncio.QueueEmpty:
                 break
         stream.write(render(runtime, feed) + "\n\n")

@@ -23,6 +23,11 @@ from pydantic_settings import (
 
 from monitor.detect.thresholds import DetectSettings, ThresholdOverrides, Thresholds
 from monitor.exchanges import EXCHANGES
+from monitor.notify import ChannelSettings
+from monitor.notify.breaker import BreakerSettings
+from monitor.notify.log import LogSpec
+from monitor.notify.retry import RetrySettings
+from monitor.urls import HttpUrlStr
 
 ENV_PREFIX = "MONITOR_"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -30,15 +35,6 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 class ConfigError(Exception):
     """Invalid configuration; `str()` is the one line shown to the user."""
-
-
-def _check_url(url: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return url.rstrip("/")
-
-
-HttpUrlStr = Annotated[str, pydantic.AfterValidator(_check_url)]
 
 
 class ProbeOptions(BaseModel):
@@ -80,6 +76,35 @@ class TargetSettings(ProbeOptions):
     rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
 
 
+def _default_channels() -> list[ChannelSettings]:
+    return [LogSpec(name="log")]
+
+
+class NotifySettings(BaseModel):
+    """Channels (see README "Notifications"), the durable outbox, grouping and retries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: list[ChannelSettings] = Field(default_factory=_default_channels)
+    outbox_path: Path = Path("data/outbox.sqlite3")
+    group_window_s: PositiveFloat = 2.0
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+
+    @pydantic.field_validator("channels")
+    @classmethod
+    def _names_and_fallbacks(cls, channels: list[ChannelSettings]) -> list[ChannelSettings]:
+        names = [c.name for c in channels]
+        for channel in channels:
+            if names.count(channel.name) > 1:
+                raise ValueError(f"channel name {channel.name!r} is not unique")
+            if channel.fallback is not None and (
+                channel.fallback == channel.name or channel.fallback not in names
+            ):
+                raise ValueError(f"channel {channel.name!r}: fallback must name another channel")
+        return channels
+
+
 def _split_names(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -111,6 +136,7 @@ class Settings(BaseSettings):
     uvloop: bool = True
     rules: Thresholds = Field(default_factory=Thresholds)
     detect: DetectSettings = Field(default_factory=DetectSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

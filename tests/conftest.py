@@ -11,7 +11,7 @@ import pytest
 from aioresponses import aioresponses
 from aioresponses import core as aioresponses_core
 
-from monitor.app import sessions
+from monitor.app import Sessions, sessions
 from monitor.clock import SystemClock
 from monitor.probes.plan import build_plan
 from monitor.settings import Settings
@@ -60,7 +60,7 @@ async def manual_sim(fake_clock: FakeClock) -> AsyncIterator[SimCluster]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[tuple[aiohttp.ClientSession, aiohttp.ClientSession]]:
+async def http() -> AsyncIterator[Sessions]:
     settings = Settings()
     async with sessions(settings, SystemClock(), build_plan(settings)) as pair:
         yield pair

@@ -4,28 +4,30 @@ leaves no task behind."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from monitor import app
 from monitor.clock import SystemClock
 from monitor.models import AlertKind, Outcome
 from monitor.probes.plan import build_plan
-from monitor.settings import Settings
+from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim
 
 
-async def test_outage_alert_then_stop_with_zero_tasks_left() -> None:
+async def test_outage_alert_then_stop_with_zero_tasks_left(tmp_path: Path) -> None:
     clock = SystemClock()
     cluster = SimCluster(clock)
     await cluster.start()
     await cluster.apply(ChaosRule(venue="okx", kind=ChaosKind.OUTAGE, mode="refused"))
-    settings = point_at_sim(Settings(interval_s=0.1, timeout_s=1.0), cluster.urls)
+    notify = NotifySettings(outbox_path=tmp_path / "outbox.sqlite3")
+    settings = point_at_sim(Settings(interval_s=0.1, timeout_s=1.0, notify=notify), cluster.urls)
     stop = asyncio.Event()
     fired = []
 
     async def first_alert(runtime: app.Runtime) -> None:
-        fired.append(await runtime.alerts.get())
+        fired.append(await runtime.feed.get())
         stop.set()
 
     async with asyncio.timeout(10):

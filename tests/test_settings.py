@@ -106,10 +106,16 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
 
     text = (Path(__file__).parent.parent / ".env.example").read_text()
     from monitor.detect.thresholds import DetectSettings, Thresholds  # noqa: PLC0415
+    from monitor.notify.breaker import BreakerSettings  # noqa: PLC0415
+    from monitor.notify.retry import RetrySettings  # noqa: PLC0415
+    from monitor.settings import NotifySettings  # noqa: PLC0415
 
     names = [f"MONITOR_{f.upper()}" for f in Settings.model_fields]
     names += [f"MONITOR_RULES__{f.upper()}" for f in Thresholds.model_fields]
     names += [f"MONITOR_DETECT__{f.upper()}" for f in DetectSettings.model_fields]
+    names += [f"MONITOR_NOTIFY__{f.upper()}" for f in NotifySettings.model_fields]
+    names += [f"MONITOR_NOTIFY__RETRY__{f.upper()}" for f in RetrySettings.model_fields]
+    names += [f"MONITOR_NOTIFY__BREAKER__{f.upper()}" for f in BreakerSettings.model_fields]
     for name in names:
         assert name in text, name
     active = dict(

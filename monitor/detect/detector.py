@@ -9,8 +9,9 @@ what is not driven by results: the monitor's own health and reminders.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
+
+import orjson
 
 from monitor.clock import Clock
 from monitor.detect import rules as r
@@ -177,10 +178,11 @@ class Detector:
             facts.update(_result_facts(last))
         if finding is not None:
             facts.update(finding.facts)
+        # JSON-native values only: evidence is stored in the outbox and read back unchanged.
+        window: dict[str, Any] = orjson.loads(orjson.dumps(ep.window.stats()))
         return Evidence(
-            dataclasses.asdict(ep.window.stats()), ep.window.recent_outcomes(RECENT_OUTCOMES),
-            tuple(ep.recent_errors), facts,
-        )  # fmt: skip
+            window, ep.window.recent_outcomes(RECENT_OUTCOMES), tuple(ep.recent_errors), facts
+        )
 
     def _state_evidence(self, state: AlertState) -> Evidence:
         return state.evidence or Evidence({})

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from monitor import app
 from monitor.clock import SystemClock
 from monitor.models import AlertEvent, AlertKind, Severity
-from monitor.settings import Settings
+from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, TimelineStep, play
@@ -48,14 +50,17 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
     clock = SystemClock()
     cluster = SimCluster(clock)
     await cluster.start()
-    values: dict[str, Any] = {"interval_s": INTERVAL_S, "timeout_s": 0.3, **overrides}
+    scratch = tempfile.TemporaryDirectory()
+    notify = NotifySettings(outbox_path=Path(scratch.name) / "outbox.sqlite3")
+    values: dict[str, Any] = {"interval_s": INTERVAL_S, "timeout_s": 0.3, "notify": notify,
+                              **overrides}  # fmt: skip
     settings = point_at_sim(Settings(**values), cluster.urls)
     harness = Harness(cluster, asyncio.Queue())
     stop = asyncio.Event()
 
     async def forward(runtime: app.Runtime) -> None:
         while True:
-            harness.events.put_nowait(await runtime.alerts.get())
+            harness.events.put_nowait(await runtime.feed.get())
 
     extras: list[app.Extra] = []
     if timeline is not None:
@@ -67,6 +72,7 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
         stop.set()
         await runner
         await cluster.stop()
+        scratch.cleanup()
 
 
 HARD = [

@@ -6,18 +6,17 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
 
+from monitor.app import Sessions
 from monitor.exchanges.http_target import HttpCheck
 from monitor.models import Outcome
 from tests.probes.helpers import http_probe
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Sessions = tuple[aiohttp.ClientSession, aiohttp.ClientSession]
 
 
 @pytest.fixture
@@ -44,7 +43,7 @@ async def test_ok_records_phases(
         return web.json_response({"status": "up"})
 
     url = await serve(handler)
-    result = await http_probe(http[1], url).run(0.0, 0.0, 0.0)
+    result = await http_probe(http.cold, url).run(0.0, 0.0, 0.0)
     assert result.outcome is Outcome.OK
     assert result.status == 200
     assert result.phases is not None
@@ -64,7 +63,7 @@ async def test_hang_becomes_timeout_at_deadline(
 
     url = await serve(handler)
     async with asyncio.timeout(2):
-        result = await http_probe(http[0], url, timeout_s=0.2).run(0.0, 0.0, 0.0)
+        result = await http_probe(http.warm, url, timeout_s=0.2).run(0.0, 0.0, 0.0)
     assert result.outcome is Outcome.TIMEOUT
     assert result.latency_s >= 0.2
     assert result.phases is not None and result.phases.total_s is None
@@ -74,7 +73,7 @@ async def test_refused_is_connect_error(http: Sessions) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = await http_probe(http[0], f"http://127.0.0.1:{port}/").run(0.0, 0.0, 0.0)
+    result = await http_probe(http.warm, f"http://127.0.0.1:{port}/").run(0.0, 0.0, 0.0)
     assert result.outcome is Outcome.CONNECT_ERROR
     assert result.detail == "refused"
 
@@ -93,7 +92,7 @@ async def test_oversized_body_is_bad_payload(
         return response
 
     url = await serve(handler)
-    result = await http_probe(http[0], url, cap=10_000).run(0.0, 0.0, 0.0)
+    result = await http_probe(http.warm, url, cap=10_000).run(0.0, 0.0, 0.0)
     assert result.outcome is Outcome.BAD_PAYLOAD
     assert result.detail == "body over 10000 bytes"
 
@@ -108,7 +107,7 @@ async def test_garbage_http_is_bad_payload(http: Sessions) -> None:
     server = await asyncio.start_server(garbage, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     async with server:
-        result = await http_probe(http[1], f"http://127.0.0.1:{port}/").run(0.0, 0.0, 0.0)
+        result = await http_probe(http.cold, f"http://127.0.0.1:{port}/").run(0.0, 0.0, 0.0)
     assert result.outcome in (Outcome.BAD_PAYLOAD, Outcome.CONNECT_ERROR)
 
 
@@ -119,7 +118,7 @@ async def test_json_condition(serve: Callable[[Handler], Awaitable[str]], http: 
         return web.json_response({"data": [{"state": state["value"]}]})
 
     url = await serve(handler)
-    probe = http_probe(http[0], url, check=HttpCheck(json_field="data.0.state", json_equals="up"))
+    probe = http_probe(http.warm, url, check=HttpCheck(json_field="data.0.state", json_equals="up"))
     assert (await probe.run(0.0, 0.0, 0.0)).outcome is Outcome.OK
     state["value"] = "down"
     failed = await probe.run(0.0, 0.0, 0.0)
@@ -136,6 +135,6 @@ async def test_expected_status(
     mocked_http: aioresponses, http: Sessions, status: int, outcome: Outcome
 ) -> None:
     mocked_http.get("http://target.test/health", status=status, payload={})
-    result = await http_probe(http[0], "http://target.test/health").run(0.0, 0.0, 0.0)
+    result = await http_probe(http.warm, "http://target.test/health").run(0.0, 0.0, 0.0)
     assert result.outcome is outcome
     assert result.status == status

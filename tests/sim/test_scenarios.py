@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiohttp
 import pytest
 
+from monitor.app import Sessions
 from monitor.models import Outcome
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from tests.fakes import FakeClock
 from tests.sim.helpers import probe_all
 
-Sessions = tuple[aiohttp.ClientSession, aiohttp.ClientSession]
 VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
 MARKET = {"binance": "depth", "okx": "ticker", "bybit": "orderbook", "coinbase": "ticker",
           "kraken": "depth"}  # fmt: skip
@@ -31,7 +30,7 @@ def ids(venue: str, *endpoints: str) -> set[str]:
 
 
 async def test_healthy_everything_ok(sim: SimCluster, http: Sessions) -> None:
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     assert len(results) == 16
     assert_only(results, set(), Outcome.OK)
 
@@ -39,23 +38,23 @@ async def test_healthy_everything_ok(sim: SimCluster, http: Sessions) -> None:
 @pytest.mark.parametrize("venue", VENUES)
 async def test_outage_refused_whole_venue(sim: SimCluster, http: Sessions, venue: str) -> None:
     await sim.apply(ChaosRule(venue=venue, kind=ChaosKind.OUTAGE, mode="refused"))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     affected = {k for k in results if k.startswith(venue + ".")}
     assert_only(results, affected, Outcome.CONNECT_ERROR)
     assert {results[k].detail for k in affected} <= {"refused", "server disconnected"}
     await sim.clear(venue)
-    assert_only(await probe_all(sim, http[0]), set(), Outcome.OK)
+    assert_only(await probe_all(sim, http.warm), set(), Outcome.OK)
 
 
 async def test_outage_reset_one_endpoint(sim: SimCluster, http: Sessions) -> None:
     await sim.apply(ChaosRule(venue="okx", endpoint="ticker", kind=ChaosKind.OUTAGE, mode="reset"))
-    assert_only(await probe_all(sim, http[1]), ids("okx", "ticker"), Outcome.CONNECT_ERROR)
+    assert_only(await probe_all(sim, http.cold), ids("okx", "ticker"), Outcome.CONNECT_ERROR)
 
 
 @pytest.mark.parametrize("venue", VENUES)
 async def test_5xx_burst(sim: SimCluster, http: Sessions, venue: str) -> None:
     await sim.apply(ChaosRule(venue=venue, endpoint="time", kind=ChaosKind.HTTP_5XX, status=502))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     assert_only(results, ids(venue, "time"), Outcome.HTTP_ERROR)
     assert results[f"{venue}.time"].status == 502
 
@@ -63,7 +62,7 @@ async def test_5xx_burst(sim: SimCluster, http: Sessions, venue: str) -> None:
 @pytest.mark.parametrize("venue", VENUES)
 async def test_rate_limit_in_venue_format(sim: SimCluster, http: Sessions, venue: str) -> None:
     await sim.apply(ChaosRule(venue=venue, kind=ChaosKind.RATE_LIMIT, retry_after_s=30))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     affected = {k for k in results if k.startswith(venue + ".")}
     assert_only(results, affected, Outcome.RATE_LIMITED)
     if venue in ("binance", "bybit"):  # Retry-After header / Bybit reset timestamp
@@ -73,7 +72,7 @@ async def test_rate_limit_in_venue_format(sim: SimCluster, http: Sessions, venue
 
 async def test_binance_418_ban_carries_its_end(sim: SimCluster, http: Sessions) -> None:
     await sim.apply(ChaosRule(venue="binance", kind=ChaosKind.BAN, retry_after_s=120))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     affected = ids("binance", "ping", "time", "status", "depth")
     assert_only(results, affected, Outcome.RATE_LIMITED)
     ban = results["binance.ping"]
@@ -85,7 +84,7 @@ async def test_binance_418_ban_carries_its_end(sim: SimCluster, http: Sessions) 
 @pytest.mark.parametrize("venue", VENUES)
 async def test_maintenance(sim: SimCluster, http: Sessions, venue: str) -> None:
     await sim.apply(ChaosRule(venue=venue, kind=ChaosKind.MAINTENANCE))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     affected = {k for k in results if k.startswith(venue + ".")}
     assert_only(results, affected, Outcome.MAINTENANCE)
     assert results[f"{venue}.status"].venue_status == "maintenance"
@@ -97,7 +96,7 @@ async def test_cancel_only_is_degraded_not_down(
     sim: SimCluster, http: Sessions, venue: str
 ) -> None:
     await sim.apply(ChaosRule(venue=venue, kind=ChaosKind.CANCEL_ONLY))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     assert_only(results, ids(venue, "status"), Outcome.DEGRADED)
     assert results[f"{venue}.status"].venue_status == "cancel_only"
 
@@ -105,7 +104,7 @@ async def test_cancel_only_is_degraded_not_down(
 @pytest.mark.parametrize("venue", VENUES)
 async def test_error_inside_http_200(sim: SimCluster, http: Sessions, venue: str) -> None:
     await sim.apply(ChaosRule(venue=venue, endpoint=MARKET[venue], kind=ChaosKind.ERROR_200))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     assert_only(results, ids(venue, MARKET[venue]), Outcome.EXCHANGE_ERROR)
     assert results[f"{venue}.{MARKET[venue]}"].status == 200
 
@@ -113,14 +112,14 @@ async def test_error_inside_http_200(sim: SimCluster, http: Sessions, venue: str
 @pytest.mark.parametrize("venue", VENUES)
 async def test_malformed_json(sim: SimCluster, http: Sessions, venue: str) -> None:
     await sim.apply(ChaosRule(venue=venue, endpoint="time", kind=ChaosKind.MALFORMED_JSON))
-    assert_only(await probe_all(sim, http[0]), ids(venue, "time"), Outcome.BAD_PAYLOAD)
+    assert_only(await probe_all(sim, http.warm), ids(venue, "time"), Outcome.BAD_PAYLOAD)
 
 
 async def test_oversized_body(sim: SimCluster, http: Sessions) -> None:
     rule = ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.OVERSIZED,
                      size_bytes=512 * 1024)  # fmt: skip
     await sim.apply(rule)
-    results = await probe_all(sim, http[0], cap=64 * 1024)
+    results = await probe_all(sim, http.warm, cap=64 * 1024)
     assert_only(results, ids("bybit", "orderbook"), Outcome.BAD_PAYLOAD)
     assert results["bybit.orderbook"].detail == f"body over {64 * 1024} bytes"
 
@@ -128,7 +127,7 @@ async def test_oversized_body(sim: SimCluster, http: Sessions) -> None:
 async def test_hang_times_out_at_deadline(sim: SimCluster, http: Sessions) -> None:
     await sim.apply(ChaosRule(venue="coinbase", endpoint="ticker", kind=ChaosKind.HANG))
     async with asyncio.timeout(5):
-        results = await probe_all(sim, http[0], timeout_s=0.3)
+        results = await probe_all(sim, http.warm, timeout_s=0.3)
     assert_only(results, ids("coinbase", "ticker"), Outcome.TIMEOUT)
     assert results["coinbase.ticker"].latency_s >= 0.3
 
@@ -137,7 +136,7 @@ async def test_latency_spike_and_drift_stay_ok(sim: SimCluster, http: Sessions) 
     await sim.apply(ChaosRule(venue="okx", endpoint="time", kind=ChaosKind.LATENCY_SPIKE,
                               latency_ms=80))  # fmt: skip
     await sim.apply(ChaosRule(venue="bybit", kind=ChaosKind.LATENCY_DRIFT, drift_ms_per_s=10))
-    results = await probe_all(sim, http[0])
+    results = await probe_all(sim, http.warm)
     assert_only(results, set(), Outcome.OK)
     assert results["okx.time"].latency_s >= 0.080  # a lower bound only: never a timing race
 
@@ -147,7 +146,7 @@ async def test_clock_offset_estimate(sim: SimCluster, http: Sessions, venue: str
     drift_ms = 750.0
     await sim.apply(ChaosRule(venue=venue, endpoint="time", kind=ChaosKind.CLOCK_DRIFT,
                               clock_ms=drift_ms))  # fmt: skip
-    result = (await probe_all(sim, http[0]))[f"{venue}.time"]
+    result = (await probe_all(sim, http.warm))[f"{venue}.time"]
     assert result.outcome is Outcome.OK
     assert result.clock_offset_s is not None and result.clock_uncertainty_s is not None
     # within +-(RTT/2 + 5 ms); the uncertainty also holds the server clock's resolution/2
@@ -161,9 +160,9 @@ async def test_stale_data_freezes_market_timestamps(
 ) -> None:
     await manual_sim.apply(ChaosRule(venue="bybit", endpoint="orderbook",
                                      kind=ChaosKind.STALE_DATA))  # fmt: skip
-    before = await probe_all(manual_sim, http[0])
+    before = await probe_all(manual_sim, http.warm)
     fake_clock.shift(30.0)
-    after = await probe_all(manual_sim, http[0])
+    after = await probe_all(manual_sim, http.warm)
     assert_only(after, set(), Outcome.OK)
     frozen = ("bybit.orderbook",)
     moving = ("okx.ticker", "coinbase.ticker", "kraken.depth")

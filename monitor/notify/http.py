@@ -33,7 +33,7 @@ def status_error(
 async def post(
     session: aiohttp.ClientSession, url: str, now_s: float, *, body: bytes | None = None,
     form: dict[str, str] | None = None, headers: Mapping[str, str] | None = None,
-    auth: aiohttp.BasicAuth | None = None, retry_hint: RetryHint | None = None,
+    retry_hint: RetryHint | None = None,
 ) -> tuple[int, bytes]:  # fmt: skip
     """POST and return (status, body) of a 2xx answer; raise DeliveryError otherwise. The
     caller owns the deadline (asyncio.timeout around the whole delivery)."""
@@ -43,8 +43,6 @@ async def post(
         kwargs["headers"].setdefault("Content-Type", "application/json")
     elif form is not None:
         kwargs["data"] = form
-    if auth is not None:
-        kwargs["auth"] = auth
     try:
         async with session.post(url, **kwargs) as response:
             answer = await response.content.read(RESPONSE_CAP_BYTES)

@@ -42,7 +42,8 @@ class TwilioSink:
     async def send(self, notification: Notification) -> None:
         spec = self._spec
         url = f"{spec.api_base}/2010-04-01/Accounts/{spec.account_sid}/Messages.json"
-        auth = aiohttp.BasicAuth(spec.account_sid, spec.auth_token.get_secret_value())
+        auth = aiohttp.encode_basic_auth(spec.account_sid, spec.auth_token.get_secret_value())
         for to in spec.to:
             form = build_form(spec, notification, to)
-            await post(self._ctx.session, url, self._ctx.clock.wall(), form=form, auth=auth)
+            await post(self._ctx.session, url, self._ctx.clock.wall(), form=form,
+                       headers={"Authorization": auth})  # fmt: skip

@@ -1,0 +1,101 @@
+"""Canary secrets in every sink's settings never reach logs, errors, the outbox or repr()."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import socket
+import sqlite3
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from monitor import logs
+from monitor.clock import SystemClock
+from monitor.models import AlertEvent
+from monitor.notify import SINKS
+from monitor.notify.base import SinkContext
+from monitor.notify.breaker import BreakerSettings
+from monitor.notify.notifier import Notifier
+from monitor.notify.outbox import Outbox
+from monitor.notify.retry import RetrySettings
+from monitor.settings import NotifySettings
+from tests.notify.helpers import event
+
+CANARY = "canary-s3cr3t-4242"
+
+
+def refused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def channels(port: int) -> list[dict[str, object]]:
+    base = f"http://127.0.0.1:{port}"
+    return [
+        {"type": "webhook", "name": "webhook", "url": f"{base}/hook/{CANARY}", "secret": CANARY,
+         "headers": {"Authorization": f"Bearer {CANARY}"}},
+        {"type": "alertmanager_webhook", "name": "amw", "url": base,
+         "headers": {"Authorization": CANARY}},
+        {"type": "alertmanager", "name": "am", "url": base, "headers": {"Authorization": CANARY}},
+        {"type": "slack", "name": "slack", "url": f"{base}/services/{CANARY}"},
+        {"type": "discord", "name": "discord", "url": f"{base}/api/webhooks/1/{CANARY}"},
+        {"type": "feishu", "name": "feishu", "url": f"{base}/hook/{CANARY}", "secret": CANARY},
+        {"type": "dingtalk", "name": "dingtalk", "url": f"{base}/robot?access_token={CANARY}",
+         "secret": CANARY},
+        {"type": "telegram", "name": "telegram", "bot_token": f"1:{CANARY}", "chat_id": "1",
+         "api_base": base},
+        {"type": "email", "name": "email", "host": "127.0.0.1", "port": port, "security": "none",
+         "username": "ops", "password": CANARY, "sender": "a@example.com", "to": ["b@example.com"]},
+        {"type": "sms", "name": "sms", "account_sid": "AC" + "1" * 32, "auth_token": CANARY,
+         "from_number": "+1", "to": ["+2"], "api_base": base},
+    ]  # fmt: skip
+
+
+async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    formatted = io.StringIO()
+    json_handler = logging.StreamHandler(formatted)
+    json_handler.setFormatter(logs.JsonFormatter())
+    logging.getLogger().addHandler(json_handler)
+    settings = NotifySettings.model_validate(
+        {"channels": [{**c, "min_severity": "low"} for c in channels(refused_port())],
+         "outbox_path": tmp_path / "outbox.sqlite3"}
+    )  # fmt: skip
+    outbox = Outbox(settings.outbox_path)
+    await outbox.open()
+    async with aiohttp.ClientSession() as session:
+        ctx = SinkContext(session, SystemClock())
+        built = [(spec, SINKS[spec.type][2], SINKS[spec.type][1](spec, ctx))
+                 for spec in settings.channels]  # fmt: skip
+        notifier = Notifier(built, outbox, SystemClock(), group_window_s=0.001,
+                            retry=RetrySettings(base_s=0.001, max_attempts=2),
+                            breaker=BreakerSettings())  # fmt: skip
+        alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
+            await notifier.handle(event())
+            async with asyncio.timeout(10):
+                while (await outbox.counts())["dead"] < len(built):
+                    await SystemClock().sleep(0.02)
+            for task in tasks:
+                task.cancel()
+    await outbox.close()
+    logging.getLogger().removeHandler(json_handler)
+    with sqlite3.connect(settings.outbox_path) as db:
+        stored = " ".join(str(row) for row in db.execute("SELECT * FROM outbox"))
+    surfaces = [
+        caplog.text,
+        formatted.getvalue(),
+        stored,
+        repr(settings),
+        str(settings),
+        repr(built),
+    ]
+    surfaces += [str(s.model_dump()) for s in settings.channels]
+    for text in surfaces:
+        assert CANARY not in text
+    assert "notification_dead" in formatted.getvalue()  # failures were logged, without secrets

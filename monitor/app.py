@@ -16,6 +16,7 @@ from aiolimiter import AsyncLimiter
 from monitor import __version__
 from monitor.clock import Clock
 from monitor.detect.detector import Detector, detector_loop, detector_ticker
+from monitor.detect.health import health
 from monitor.models import AlertEvent, ProbeResult
 from monitor.notify import SINKS
 from monitor.notify.base import SinkContext
@@ -28,6 +29,8 @@ from monitor.probes.runner import Gate, ScheduleStats, probe_loop
 from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
+from monitor.triage.client import LlmClient
+from monitor.triage.service import Triage
 
 log = logging.getLogger("monitor.app")
 
@@ -104,9 +107,23 @@ def make_gate(settings: Settings, plan: Plan) -> Gate:
     )
 
 
+def make_triage(
+    settings: Settings, clock: Clock, session: aiohttp.ClientSession, detector: Detector
+) -> Triage:
+    """Rule-based triage always; the LLM when enabled. Its context: every venue's state."""
+    config = settings.triage
+    client = LlmClient(config.llm, session, clock) if config.enabled else None
+
+    def venue_states() -> dict[str, str]:
+        return {venue.venue: venue.state for venue in health(detector)}
+
+    return Triage(config, client, clock, venue_states)
+
+
 def make_notifier(
-    settings: Settings, clock: Clock, outbox: Outbox, session: aiohttp.ClientSession
-) -> Notifier:
+    settings: Settings, clock: Clock, outbox: Outbox, session: aiohttp.ClientSession,
+    triage: Triage,
+) -> Notifier:  # fmt: skip
     ctx = SinkContext(session, clock)
     channels = []
     for spec in settings.notify.channels:
@@ -114,7 +131,7 @@ def make_notifier(
         channels.append((spec, kind, sink_class(spec, ctx)))
     notify = settings.notify
     return Notifier(channels, outbox, clock, group_window_s=notify.group_window_s,
-                    retry=notify.retry, breaker=notify.breaker)  # fmt: skip
+                    retry=notify.retry, breaker=notify.breaker, triage=triage)  # fmt: skip
 
 
 async def _terminate_when(stop: asyncio.Event) -> None:
@@ -167,7 +184,8 @@ async def run(
             alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
             lag = LoopLag()
             detector = Detector(settings, plan, clock, alerts, lag, results)
-            notifier = make_notifier(settings, clock, outbox, http.notify)
+            triage = make_triage(settings, clock, http.notify, detector)
+            notifier = make_notifier(settings, clock, outbox, http.notify, triage)
             runtime = Runtime(plan, results, alerts, ScheduleStats(), lag, detector, notifier,
                               notifier.subscribe())  # fmt: skip
             log.info(

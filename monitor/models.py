@@ -108,6 +108,21 @@ class Evidence:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class TriageInfo:
+    """An incident's classification: from the rule-based classifier at once, then from the
+    LLM as an update of the same alert. `analysis` (HIGH and CRITICAL only) separates what was
+    measured from what is guessed."""
+
+    source: str  # "rules" | "llm"
+    incident_type: str
+    severity: Severity
+    confidence: float
+    summary: str
+    model: str | None = None
+    analysis: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class AlertEvent:
     """One transition of one alert. Only transitions travel; state stays in the detector."""
 
@@ -123,6 +138,7 @@ class AlertEvent:
     evidence: Evidence
     flapping: bool = False
     previous_severity: Severity | None = None
+    triage: TriageInfo | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -27,6 +27,7 @@ from monitor.notify import ChannelSettings
 from monitor.notify.breaker import BreakerSettings
 from monitor.notify.log import LogSpec
 from monitor.notify.retry import RetrySettings
+from monitor.triage.service import TriageSettings
 from monitor.urls import HttpUrlStr
 
 ENV_PREFIX = "MONITOR_"
@@ -137,6 +138,7 @@ class Settings(BaseSettings):
     rules: Thresholds = Field(default_factory=Thresholds)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -20,6 +20,7 @@ from monitor.notify.outbox import Outbox, OutboxRow
 from monitor.notify.retry import RetryPolicy, RetrySettings
 from monitor.notify.routing import route
 from monitor.queues import DropOldestQueue
+from monitor.triage.service import Triage
 
 log = logging.getLogger("monitor.notify")
 
@@ -47,7 +48,7 @@ class Notifier:
         self, channels: Sequence[tuple[ChannelSpec, ChannelKind, Sink]], outbox: Outbox,
         clock: Clock,
         *, group_window_s: float, retry: RetrySettings, breaker: BreakerSettings,
-        rng: random.Random | None = None,
+        triage: Triage | None = None, rng: random.Random | None = None,
     ) -> None:  # fmt: skip
         self._outbox = outbox
         self._clock = clock
@@ -61,6 +62,7 @@ class Notifier:
             for spec, kind, sink in channels
         }  # fmt: skip
         self._routes = [(c.spec, c.kind) for c in self.channels.values()]
+        self.triage = triage
         self._subscribers: list[DropOldestQueue[AlertEvent]] = []
 
     def subscribe(self, maxsize: int = 1000) -> DropOldestQueue[AlertEvent]:
@@ -78,6 +80,10 @@ class Notifier:
         ]
         for name in self.channels:
             out.append((f"notify:{name}", lambda name=name: self._worker(name)))  # type: ignore[misc]
+        triage = self.triage
+        if triage is not None:
+            for i in range(triage.workers):
+                out.append((f"triage:{i}", lambda: triage.worker(self.handle)))
         return out
 
     async def _intake(self, alerts: asyncio.Queue[AlertEvent]) -> None:
@@ -85,6 +91,11 @@ class Notifier:
             await self.handle(await alerts.get())
 
     async def handle(self, event: AlertEvent) -> None:
+        """Route, group and persist one event. It goes out with the rule-based triage at once;
+        the LLM's triage, if any, follows later as an UPDATED event through here again."""
+        fresh = self.triage is not None and event.triage is None
+        if self.triage is not None and fresh:
+            event = self.triage.first(event)
         for subscriber in self._subscribers:
             subscriber.put(event)
         now = self._clock.wall()
@@ -94,6 +105,8 @@ class Notifier:
             # Written before anything is sent: a crash from here on loses nothing.
             await self._outbox.put(group.notification(), group.flush_at_s)
             channel.wake.set()
+        if self.triage is not None and fresh:
+            self.triage.submit(event)
 
     async def _worker(self, name: str) -> None:
         channel = self.channels[name]

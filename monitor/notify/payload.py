@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from monitor.models import AlertEvent
+from monitor.models import AlertEvent, TriageInfo
 from monitor.notify.base import Notification
 from monitor.notify.render import counts, title
 
@@ -18,6 +18,20 @@ def rfc3339(ts: float) -> str:
         .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z")
     )
+
+
+def triage_json(triage: TriageInfo | None) -> dict[str, Any] | None:
+    if triage is None:
+        return None
+    return {
+        "source": triage.source,
+        "incident_type": triage.incident_type,
+        "severity": triage.severity.value,
+        "confidence": triage.confidence,
+        "summary": triage.summary,
+        "model": triage.model,
+        "analysis": triage.analysis,
+    }
 
 
 def alert_json(event: AlertEvent) -> dict[str, Any]:
@@ -33,6 +47,7 @@ def alert_json(event: AlertEvent) -> dict[str, Any]:
         "at": rfc3339(event.at_s),
         "flapping": event.flapping,
         "previous_severity": event.previous_severity.value if event.previous_severity else None,
+        "triage": triage_json(event.triage),
         "evidence": {
             "window": event.evidence.window,
             "recent_outcomes": list(event.evidence.recent_outcomes),

@@ -105,7 +105,12 @@ def event_line(event: AlertEvent, esc: Escaper) -> str:
         text += f" ({esc(values)})"
     flags = " [flapping]" if event.flapping else ""
     reminder = " [reminder]" if event.kind is AlertKind.REMINDER else ""
-    return f"{text}{flags}{reminder} at {iso(event.at_s)}"
+    text = f"{text}{flags}{reminder} at {iso(event.at_s)}"
+    triage = event.triage
+    if triage is not None and event.kind is not AlertKind.RESOLVED:
+        who = f"{triage.source}" + (f" {triage.model}" if triage.model else "")
+        text += f" | triage ({esc(who)}): {esc(triage.incident_type)}, {esc(triage.summary)}"
+    return text
 
 
 def body_lines(notification: Notification, esc: Escaper) -> list[str]:

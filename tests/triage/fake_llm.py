@@ -1,0 +1,105 @@
+"""An in-process OpenAI-compatible server scripted answer by answer, and a clock that records
+every wait instead of waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+HANG = "hang"
+
+
+@dataclasses.dataclass
+class Answer:
+    status: int = 200
+    body: Any = None  # dict (JSON), bytes, or HANG
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def completion(content: str, finish: str = "stop", **message: Any) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "m",
+        "choices": [{"index": 0, "finish_reason": finish,
+                     "message": {"role": "assistant", "content": content, **message}}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+    }  # fmt: skip
+
+
+def ok(content: dict[str, Any] | str) -> Answer:
+    text = content if isinstance(content, str) else orjson.dumps(content).decode()
+    return Answer(200, completion(text))
+
+
+CLASSIFIED = {"incident_type": "outage", "severity": "critical", "confidence": 0.9,
+              "summary": "okx unreachable from every endpoint"}  # fmt: skip
+ANALYSIS = {
+    "measured": ["3 consecutive connect errors on every okx endpoint"],
+    "hypotheses": ["okx edge outage"],
+    "root_causes": [{"cause": "okx API gateway down", "likelihood": 0.7,
+                     "supporting_measurements": ["refused on all endpoints"]}],
+    "immediate_actions": ["pause okx strategies"], "prevention": ["multi-venue failover"],
+    "notify": ["trading desk"],
+    "action_plan": {"immediate_actions": ["pause okx"], "communication_plan": "desk channel",
+                    "escalation_criteria": "over 15 min", "estimated_resolution_time": "30 min",
+                    "post_incident_actions": ["review failover"]},
+}  # fmt: skip
+
+
+class FakeLlm:
+    def __init__(self, script: list[Answer]) -> None:
+        self.script = list(script)
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.release = asyncio.Event()  # never set: a HANG answer waits forever
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(orjson.loads(await request.read()))
+        self.headers.append(dict(request.headers))
+        answer = self.script.pop(0) if self.script else ok(CLASSIFIED)
+        if answer.body == HANG:
+            await self.release.wait()
+        if isinstance(answer.body, bytes):
+            return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
+        return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+
+
+@asynccontextmanager
+async def fake_llm(*script: Answer) -> AsyncIterator[tuple[str, FakeLlm]]:
+    fake = FakeLlm(list(script))
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", fake.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("/v1")), fake
+    finally:
+        await server.close()
+
+
+class RecordingClock:
+    """Real instants plus a virtual offset: sleep() records the wait and moves time on."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.slept: list[float] = []
+        self._loop = asyncio.get_running_loop()
+
+    def monotonic(self) -> float:
+        return self._loop.time() + self.offset
+
+    def wall(self) -> float:
+        return 1_760_000_000.0 + self.monotonic()
+
+    async def sleep(self, delay_s: float) -> None:
+        self.slept.append(delay_s)
+        self.offset += delay_s
+
+    async def sleep_until(self, deadline: float) -> None:
+        await self.sleep(max(deadline - self.monotonic(), 0.0))

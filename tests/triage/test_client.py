@@ -28,8 +28,9 @@ MESSAGES = [{"role": "system", "content": "classify"}, {"role": "user", "content
 
 
 @asynccontextmanager
-async def client(*script: Answer, provider: str = "generic",
-                 **settings: Any) -> AsyncIterator[tuple[LlmClient, FakeLlm, RecordingClock]]:  # fmt: skip
+async def client(
+    *script: Answer, provider: str = "generic", **settings: Any
+) -> AsyncIterator[tuple[LlmClient, FakeLlm, RecordingClock]]:
     clock = RecordingClock()
     async with fake_llm(*script) as (url, fake), aiohttp.ClientSession() as session:
         llm = LlmClient(LlmSettings(base_url=url, api_key="sk-canary-123", provider=provider,

@@ -109,6 +109,8 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     from monitor.notify.breaker import BreakerSettings  # noqa: PLC0415
     from monitor.notify.retry import RetrySettings  # noqa: PLC0415
     from monitor.settings import NotifySettings  # noqa: PLC0415
+    from monitor.triage.client import LlmSettings, StepSettings  # noqa: PLC0415
+    from monitor.triage.service import TriageSettings  # noqa: PLC0415
 
     names = [f"MONITOR_{f.upper()}" for f in Settings.model_fields]
     names += [f"MONITOR_RULES__{f.upper()}" for f in Thresholds.model_fields]
@@ -116,6 +118,9 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     names += [f"MONITOR_NOTIFY__{f.upper()}" for f in NotifySettings.model_fields]
     names += [f"MONITOR_NOTIFY__RETRY__{f.upper()}" for f in RetrySettings.model_fields]
     names += [f"MONITOR_NOTIFY__BREAKER__{f.upper()}" for f in BreakerSettings.model_fields]
+    names += [f"MONITOR_TRIAGE__{f.upper()}" for f in TriageSettings.model_fields]
+    names += [f"MONITOR_TRIAGE__LLM__{f.upper()}" for f in LlmSettings.model_fields]
+    names += [f"MONITOR_TRIAGE__CLASSIFY__{f.upper()}" for f in StepSettings.model_fields]
     for name in names:
         assert name in text, name
     active = dict(

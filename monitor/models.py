@@ -19,6 +19,7 @@ class Outcome(enum.StrEnum):
     EXCHANGE_ERROR = "exchange_error"
     MAINTENANCE = "maintenance"
     BAD_PAYLOAD = "bad_payload"
+    AUTH_ERROR = "auth_error"  # a signed request refused: key, signature, IP, permission, time
 
     @property
     def is_success(self) -> bool:
@@ -68,6 +69,8 @@ class ProbeResult:
     retry_after_s: float | None = None
     ban_until_s: float | None = None  # wall-clock end of an IP ban (Binance 418)
     venue_status: str | None = None  # status endpoint's word: normal, maintenance, cancel_only...
+    auth_problem: str | None = None  # key | signature | permission | ip | timestamp | nonce
+    key_permissions: str | None = None  # what a signed probe's key may do: "read,trade,withdraw"
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as their values)."""

@@ -28,6 +28,7 @@ class EndpointKind(enum.StrEnum):
     STATUS = "status"
     MARKET = "market"
     HTTP = "http"  # an arbitrary target from config
+    ACCOUNT = "account"  # a signed, read-only account endpoint
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class Facts:
     data_time_s: float | None = None
     data_seq: str | None = None
     venue_status: str | None = None
+    permissions: str | None = None  # a signed endpoint's key permissions: "read,trade"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,6 +71,8 @@ class Interpretation:
     rate_used_ratio: float | None = None
     retry_after_s: float | None = None
     ban_until_s: float | None = None
+    auth_problem: str | None = None
+    permissions: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ class BodyError:
     detail: str
     ban_until_s: float | None = None
     retry_after_s: float | None = None
+    auth_problem: str | None = None
 
 
 class VenueRules(Protocol):
@@ -110,8 +115,12 @@ class RetryAfterHints:
         return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
 
 
-def envelope_error(status: int, detail: str, *, rate_limited: bool) -> BodyError:
+def envelope_error(
+    status: int, detail: str, *, rate_limited: bool, auth_problem: str | None = None
+) -> BodyError:
     """The verdict on a venue error code found in a body, whatever the HTTP status."""
+    if auth_problem is not None:
+        return BodyError(Outcome.AUTH_ERROR, detail, auth_problem=auth_problem)
     if rate_limited:
         return BodyError(Outcome.RATE_LIMITED, detail)
     if status >= 400:
@@ -130,6 +139,7 @@ class ExchangeProfile:
     budget_per_min: int  # our default request budget, well below the venue's published limit
     published_limit: str  # for docs and the budget rule
     staleness: str  # how stale market data is detected on this venue
+    account: Endpoint | None = None  # the signed read-only endpoint, probed with credentials
     # How far (ms) a signed request's timestamp may run ahead of / behind the server's clock;
     # None where the venue signs with a nonce instead of a timestamp.
     signing_window_ms: tuple[float, float] | None = None
@@ -161,6 +171,10 @@ def maintenance_facts(windows: list[MaintenanceWindow]) -> Facts:
     if any(w.state in ("scheduled", "pre_open") for w in windows):
         return Facts(venue_status="scheduled")
     return Facts(venue_status="normal")
+
+
+def permission_words(can_trade: bool, can_withdraw: bool) -> str:
+    return ",".join(["read"] + ["trade"] * can_trade + ["withdraw"] * can_withdraw)
 
 
 def truncate(text: str, limit: int = DETAIL_MAX_CHARS) -> str:
@@ -237,6 +251,7 @@ def interpret(
             rate_used_ratio=hints.rate_used_ratio,
             retry_after_s=retry_after,
             ban_until_s=err.ban_until_s,
+            auth_problem=err.auth_problem,
         )
     if status >= 400:
         return _http_failure(status, hints)
@@ -256,4 +271,5 @@ def interpret(
         venue_status=facts.venue_status,
         rate_used_ratio=hints.rate_used_ratio,
         retry_after_s=hints.retry_after_s,
+        permissions=facts.permissions,
     )

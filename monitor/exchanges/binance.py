@@ -20,10 +20,15 @@ from monitor.exchanges.base import (
     HeaderHints,
     envelope_error,
     parse_retry_after,
+    permission_words,
 )
 from monitor.models import Outcome
 
 WEIGHT_LIMIT_1M = 6000
+AUTH_CODES = {-2015: "key", -2014: "key", -1022: "signature", -1021: "timestamp"}
+TRADE_FLAGS = ("enableSpotAndMarginTrading", "enableMargin", "enableFutures",
+               "enableVanillaOptions", "enablePortfolioMarginTrading")  # fmt: skip
+WITHDRAW_FLAGS = ("enableWithdrawals", "enableInternalTransfer", "permitsUniversalTransfer")
 _BAN_UNTIL = re.compile(r"banned until (\d{10,})")
 
 
@@ -69,7 +74,9 @@ class BinanceRules:
             match = _BAN_UNTIL.search(err.msg)
             ban = int(match.group(1)) / 1000 if match else None
             return BodyError(Outcome.RATE_LIMITED, f"IP banned: {detail}", ban_until_s=ban)
-        return envelope_error(status, detail, rate_limited=status == 429 or err.code == -1003)
+        limited = status == 429 or err.code == -1003
+        return envelope_error(status, detail, rate_limited=limited,
+                              auth_problem=AUTH_CODES.get(err.code))  # fmt: skip
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:
@@ -83,6 +90,11 @@ class BinanceRules:
             )
         if endpoint.kind is EndpointKind.MARKET:
             return Facts(data_seq=str(_Depth.model_validate(payload).lastUpdateId))
+        if endpoint.kind is EndpointKind.ACCOUNT:
+            flags = JSON_OBJECT.validate_python(payload)
+            trade = any(flags.get(f) is True for f in TRADE_FLAGS)
+            withdraw = any(flags.get(f) is True for f in WITHDRAW_FLAGS)
+            return Facts(permissions=permission_words(trade, withdraw))
         JSON_OBJECT.validate_python(payload)
         return Facts()
 
@@ -101,4 +113,5 @@ BINANCE = ExchangeProfile(
     published_limit="REQUEST_WEIGHT 6000 per minute per IP (X-MBX-USED-WEIGHT-1M)",
     staleness="depth has no timestamp: lastUpdateId frozen over several probes means stale",
     signing_window_ms=(1000.0, 5000.0),
+    account=Endpoint("account", "/sapi/v1/account/apiRestrictions", EndpointKind.ACCOUNT),
 )

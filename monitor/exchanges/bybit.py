@@ -21,10 +21,13 @@ from monitor.exchanges.base import (
     envelope_error,
     maintenance_facts,
     parse_retry_after,
+    permission_words,
 )
 from monitor.models import Outcome
 
 RATE_LIMIT_CODES = frozenset({10006, 10018})
+AUTH_CODES = {10003: "key", 10004: "signature", 10010: "ip", 10005: "permission",
+              10002: "timestamp"}  # fmt: skip
 
 
 class _Envelope(pydantic.BaseModel):
@@ -46,6 +49,15 @@ class _StatusList(pydantic.BaseModel):
 
 class _Status(pydantic.BaseModel):
     result: _StatusList
+
+
+class _ApiKey(pydantic.BaseModel):
+    readOnly: int
+    permissions: dict[str, list[str]] = pydantic.Field(default_factory=dict)
+
+
+class _ApiKeyInfo(pydantic.BaseModel):
+    result: _ApiKey
 
 
 class _Book(pydantic.BaseModel):
@@ -87,13 +99,18 @@ class BybitRules:
         if env.retCode == 0:
             return None
         detail = f"{env.retCode} {env.retMsg}"
-        return envelope_error(status, detail, rate_limited=env.retCode in RATE_LIMIT_CODES)
+        return envelope_error(status, detail, rate_limited=env.retCode in RATE_LIMIT_CODES,
+                              auth_problem=AUTH_CODES.get(env.retCode))  # fmt: skip
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:
             return Facts(server_time_s=_Time.model_validate(payload).result.timeNano / 1e9)
         if endpoint.kind is EndpointKind.STATUS:
             return maintenance_facts(_Status.model_validate(payload).result.list)
+        if endpoint.kind is EndpointKind.ACCOUNT:
+            key = _ApiKeyInfo.model_validate(payload).result
+            granted = {p for perms in key.permissions.values() for p in perms}
+            return Facts(permissions=permission_words(key.readOnly == 0, "Withdraw" in granted))
         book = _Orderbook.model_validate(payload).result
         return Facts(data_time_s=book.ts / 1000, data_seq=str(book.u))
 
@@ -115,4 +132,5 @@ BYBIT = ExchangeProfile(
     published_limit="600 requests per 5 s per IP (HTTP 403 beyond); per-UID limits on private APIs",
     staleness="orderbook `ts` (ms) is the data timestamp and `u` the update id",
     signing_window_ms=(1000.0, 5000.0),
+    account=Endpoint("account", "/v5/user/query-api", EndpointKind.ACCOUNT),
 )

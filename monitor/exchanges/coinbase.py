@@ -19,8 +19,26 @@ from monitor.exchanges.base import (
     Facts,
     RetryAfterHints,
     envelope_error,
+    permission_words,
 )
 from monitor.models import Outcome
+
+
+def _auth_problem(status: int, message: str) -> str | None:
+    text = message.lower()
+    if status == 403:
+        return "permission"
+    if "signature" in text:
+        return "signature"
+    if "timestamp" in text:
+        return "timestamp"
+    return "key"
+
+
+class _KeyPermissions(pydantic.BaseModel):
+    can_view: bool
+    can_trade: bool
+    can_transfer: bool
 
 
 class _Time(pydantic.BaseModel):
@@ -46,6 +64,11 @@ class CoinbaseRules(RetryAfterHints):
     __slots__ = ()
 
     def body_error(self, status: int, payload: Any) -> BodyError | None:
+        if status in (401, 403):  # Exchange: {"message": ...}; Advanced Trade: {"error": ...}
+            fields = payload if isinstance(payload, dict) else {}
+            text = str(fields.get("message") or fields.get("error") or "")
+            detail = f"HTTP {status} {text}".strip()
+            return BodyError(Outcome.AUTH_ERROR, detail, auth_problem=_auth_problem(status, text))
         if not (isinstance(payload, dict) and isinstance(payload.get("message"), str)):
             return None
         if status < 400 and len(payload) > 1:
@@ -60,6 +83,11 @@ class CoinbaseRules(RetryAfterHints):
         if endpoint.kind is EndpointKind.MARKET:
             ticker = _Ticker.model_validate(payload)
             return Facts(data_time_s=ticker.time.timestamp(), data_seq=str(ticker.trade_id))
+        if endpoint.kind is EndpointKind.ACCOUNT:
+            if isinstance(payload, list):  # Exchange /accounts: no permissions reported
+                return Facts()
+            perms = _KeyPermissions.model_validate(payload)  # Advanced Trade key_permissions
+            return Facts(permissions=permission_words(perms.can_trade, perms.can_transfer))
         JSON_OBJECT.validate_python(payload)
         return Facts()
 
@@ -87,4 +115,8 @@ COINBASE = ExchangeProfile(
     published_limit="public endpoints: 10 requests/s per IP, bursts to 15",
     staleness="ticker `time` is the last trade's time and `trade_id` its sequence",
     signing_window_ms=(30000.0, 30000.0),
+    account=Endpoint("account", "/accounts", EndpointKind.ACCOUNT),
 )
+# Coinbase Advanced Trade (JWT keys) reads its key's permissions from another host and path.
+ADVANCED_ACCOUNT = Endpoint("account", "/api/v3/brokerage/key_permissions", EndpointKind.ACCOUNT)
+ADVANCED_BASE_URL = "https://api.coinbase.com"

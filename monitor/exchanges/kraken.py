@@ -26,6 +26,20 @@ _RATE_LIMIT_PREFIXES = (
     "EGeneral:Temporary lockout",
 )
 _DEGRADED = frozenset({"cancel_only", "post_only", "limit_only"})
+AUTH_ERRORS = {
+    "EAPI:Invalid key": "key",
+    "EAPI:Invalid signature": "signature",
+    "EAPI:Invalid nonce": "nonce",
+    "EGeneral:Permission denied": "permission",
+}
+
+
+def _auth_problem(errors: list[object]) -> str | None:
+    for error in errors:
+        for prefix, problem in AUTH_ERRORS.items():
+            if str(error).startswith(prefix):
+                return problem
+    return None
 
 
 class _TimeResult(pydantic.BaseModel):
@@ -42,6 +56,10 @@ class _StatusResult(pydantic.BaseModel):
 
 class _Status(pydantic.BaseModel):
     result: _StatusResult
+
+
+class _Balance(pydantic.BaseModel):
+    result: dict[str, str]
 
 
 class _Book(pydantic.BaseModel):
@@ -67,7 +85,8 @@ class KrakenRules(RetryAfterHints):
             return None
         message = "; ".join(str(e) for e in errors)
         limited = any(_is_rate_limit(str(e)) for e in errors)
-        return envelope_error(status, message, rate_limited=limited)
+        return envelope_error(status, message, rate_limited=limited,
+                              auth_problem=_auth_problem(errors))  # fmt: skip
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:
@@ -76,6 +95,9 @@ class KrakenRules(RetryAfterHints):
             return Facts(server_time_s=unixtime + 0.5, time_resolution_s=1.0)
         if endpoint.kind is EndpointKind.STATUS:
             return _status_facts(_Status.model_validate(payload).result.status)
+        if endpoint.kind is EndpointKind.ACCOUNT:  # Balance: Kraken reports no key permissions
+            _Balance.model_validate(payload)
+            return Facts()
         book = next(iter(_Depth.model_validate(payload).result.values()))
         stamps = [level[2] for level in (*book.asks, *book.bids)]
         return Facts(data_time_s=float(max(stamps)) if stamps else None)
@@ -101,4 +123,5 @@ KRAKEN = ExchangeProfile(
     budget_per_min=60,
     published_limit="public endpoints: about 1 request/s per IP",
     staleness="depth levels carry their update time (s): the newest one is the data timestamp",
+    account=Endpoint("account", "/0/private/Balance", EndpointKind.ACCOUNT, method="POST"),
 )

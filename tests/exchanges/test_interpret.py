@@ -105,8 +105,56 @@ CASES: list[tuple[str, str, bytes, int, dict[str, str], Outcome, dict[str, Any]]
      Outcome.RATE_LIMITED, {}),
     ("kraken", "depth", body("kraken/error_invalid_arguments.json"), 200, {},
      Outcome.EXCHANGE_ERROR, {}),
-    ("kraken", "depth", body("kraken/error_invalid_key.json"), 200, {}, Outcome.EXCHANGE_ERROR,
-     {}),
+    ("kraken", "account", body("kraken/error_invalid_key.json"), 200, {}, Outcome.AUTH_ERROR,
+     {"auth_problem": "key"}),
+    ("kraken", "account", b'{"error":["EAPI:Invalid signature"]}', 200, {}, Outcome.AUTH_ERROR,
+     {"auth_problem": "signature"}),
+    ("kraken", "account", b'{"error":["EAPI:Invalid nonce"]}', 200, {}, Outcome.AUTH_ERROR,
+     {"auth_problem": "nonce"}),
+    ("kraken", "account", b'{"error":[],"result":{"ZUSD":"171288.6158"}}', 200, {}, Outcome.OK,
+     {"permissions": None}),
+    ("binance", "account", body("binance/error_2015_invalid_key.json"), 401, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "key"}),
+    ("binance", "account", body("binance/error_2014_bad_key_format.json"), 401, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "key"}),
+    ("binance", "account", body("binance/error_1022_invalid_signature.json"), 400, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "signature"}),
+    ("binance", "account", body("binance/error_1021_timestamp_outside_recvwindow.json"), 400, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "timestamp"}),
+    ("binance", "account", body("binance/error_1021_timestamp_ahead.json"), 400, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "timestamp"}),
+    ("binance", "account", b'{"ipRestrict":true,"enableReading":true,"enableWithdrawals":false,'
+     b'"enableSpotAndMarginTrading":false}', 200, {}, Outcome.OK, {"permissions": "read"}),
+    ("binance", "account", b'{"ipRestrict":false,"enableReading":true,"enableWithdrawals":true,'
+     b'"enableSpotAndMarginTrading":true}', 200, {}, Outcome.OK,
+     {"permissions": "read,trade,withdraw"}),
+    ("okx", "account", b'{"code":"50111","msg":"Invalid OK-ACCESS-KEY.","data":[]}', 401, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "key"}),
+    ("okx", "account", b'{"code":"50113","msg":"Invalid Sign.","data":[]}', 401, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "signature"}),
+    ("okx", "account", b'{"code":"50102","msg":"Timestamp request expired.","data":[]}', 401, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "timestamp"}),
+    ("okx", "account", b'{"code":"0","msg":"","data":[{"perm":"read_only,trade"}]}', 200, {},
+     Outcome.OK, {"permissions": "read,trade"}),
+    ("bybit", "account", b'{"retCode":10003,"retMsg":"API key is invalid.","result":{}}', 401,
+     {}, Outcome.AUTH_ERROR, {"auth_problem": "key"}),
+    ("bybit", "account", b'{"retCode":10004,"retMsg":"error sign!","result":{}}', 200, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "signature"}),
+    ("bybit", "account", b'{"retCode":10010,"retMsg":"Unmatched IP","result":{}}', 200, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "ip"}),
+    ("bybit", "account", b'{"retCode":10002,"retMsg":"invalid request, please check your server'
+     b' timestamp or recv_window param","result":{}}', 200, {}, Outcome.AUTH_ERROR,
+     {"auth_problem": "timestamp"}),
+    ("bybit", "account", b'{"retCode":0,"retMsg":"","result":{"readOnly":1,"permissions":'
+     b'{"Spot":[],"Wallet":[]}}}', 200, {}, Outcome.OK, {"permissions": "read"}),
+    ("coinbase", "account", b'{"message":"invalid signature"}', 401, {}, Outcome.AUTH_ERROR,
+     {"auth_problem": "signature"}),
+    ("coinbase", "account", b'{"message":"Invalid API Key"}', 401, {}, Outcome.AUTH_ERROR,
+     {"auth_problem": "key"}),
+    ("coinbase", "account", b'{"message":"request timestamp expired"}', 401, {},
+     Outcome.AUTH_ERROR, {"auth_problem": "timestamp"}),
+    ("coinbase", "account", b'[{"id":"a","currency":"USD","balance":"1.0"}]', 200, {},
+     Outcome.OK, {}),
     ("kraken", "time", b'{"error":["EService:Unavailable"]}', 200, {}, Outcome.EXCHANGE_ERROR,
      {"detail": "EService:Unavailable"}),
 ]  # fmt: skip
@@ -122,7 +170,9 @@ def test_interpretation(
     outcome: Outcome, facts: dict[str, Any],
 ) -> None:  # fmt: skip
     profile = EXCHANGES[venue]
-    verdict = profile.interpret(profile.endpoint(endpoint), status, headers, raw, NOW)
+    target = profile.account if endpoint == "account" else profile.endpoint(endpoint)
+    assert target is not None
+    verdict = profile.interpret(target, status, headers, raw, NOW)
     assert verdict.outcome is outcome, verdict.detail
     for field, expected in facts.items():
         assert getattr(verdict, field) == expected, field

@@ -154,7 +154,7 @@ def _start_stages(
     tg.create_task(loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag")
     for p in runtime.plan.probes:
         probe = HttpProbe(p, http.cold if p.fresh_connection else http.warm, clock,
-                          settings.body_max_bytes)  # fmt: skip
+                          settings.body_max_bytes, gate.offsets)  # fmt: skip
         loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
         tg.create_task(loop, name=f"probe:{p.endpoint_id}")
     tg.create_task(detector_loop(runtime.detector, runtime.results), name="detector")

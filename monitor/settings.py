@@ -53,8 +53,49 @@ class EndpointSettings(ProbeOptions):
     rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
 
 
+def _secret_from(value: SecretStr | None, path: Path | None, name: str) -> SecretStr | None:
+    if value is not None and path is not None:
+        raise ValueError(f"give {name} or {name}_file, not both")
+    if path is None:
+        return value
+    try:
+        return SecretStr(path.read_text().strip())
+    except OSError as exc:
+        raise ValueError(f"cannot read {name}_file: {exc.strerror}") from None
+
+
+class Credentials(BaseModel):
+    """A read-only API key for the venue's signed probe. From the environment or from secret
+    files (`*_file`, e.g. Docker secrets) only: never from the TOML config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    api_secret: SecretStr | None = None  # Coinbase Advanced Trade: the EC private key (PEM)
+    api_secret_file: Path | None = None
+    passphrase: SecretStr | None = None  # OKX, Coinbase Exchange
+    passphrase_file: Path | None = None
+    scheme: Literal["hmac", "jwt"] = "hmac"  # jwt: Coinbase Advanced Trade (CDP) keys
+    base_url: HttpUrlStr | None = None  # the signed endpoint's host, when not the venue's
+    interval_s: PositiveFloat = 60.0
+    timeout_s: PositiveFloat | None = None
+    recv_window_ms: PositiveInt = 5000  # Binance, Bybit
+    use_server_time: bool = True  # sign with our clock corrected by the measured offset
+
+    @pydantic.model_validator(mode="after")
+    def _resolve_files(self) -> Credentials:
+        for name in ("api_key", "api_secret", "passphrase"):
+            value = _secret_from(getattr(self, name), getattr(self, f"{name}_file"), name)
+            object.__setattr__(self, name, value)
+        if self.api_key is None or self.api_secret is None:
+            raise ValueError("api_key and api_secret are both required")
+        return self
+
+
 class ExchangeSettings(ProbeOptions):
     base_url: HttpUrlStr | None = None
+    credentials: Credentials | None = None
     budget_per_min: PositiveInt | None = None
     endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
     rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
@@ -236,6 +277,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid setting config (MONITOR_CONFIG): {path}: {exc}") from exc
 
 
+def _no_credentials_in_file(values: dict[str, Any]) -> None:
+    for venue, table in (values.get("exchanges") or {}).items():
+        if isinstance(table, dict) and "credentials" in table:
+            raise ConfigError(
+                f"invalid setting exchanges.{venue}.credentials (MONITOR_CONFIG): credentials"
+                " come from the environment or secret files, never from the config file"
+            )
+
+
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
     """Build Settings from the environment (pydantic-settings reads it) and the TOML file.
 
@@ -243,6 +293,7 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
     _check_env_names(environ)
     path = environ.get(ENV_PREFIX + "CONFIG")
     values: dict[str, Any] = _read_toml(Path(path)) if path else {}
+    _no_credentials_in_file(values)
     values.update(overrides)
     try:
         return Settings(**values)

@@ -131,3 +131,39 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     defaults = load_settings({})
     assert len(active) >= 10
     assert load_settings(env(monkeypatch, **active)) == defaults
+
+
+def test_credentials_from_env_and_secret_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_file = tmp_path / "okx_secret"
+    secret_file.write_text("file-secret-xyz\n")
+    environ = env(
+        monkeypatch,
+        MONITOR_EXCHANGES__OKX__CREDENTIALS__API_KEY="env-key-abc",
+        MONITOR_EXCHANGES__OKX__CREDENTIALS__API_SECRET_FILE=str(secret_file),
+        MONITOR_EXCHANGES__OKX__CREDENTIALS__PASSPHRASE="env-pass",
+    )
+    settings = load_settings(environ)
+    creds = settings.exchange("okx").credentials
+    assert creds is not None and creds.api_secret is not None
+    assert creds.api_secret.get_secret_value() == "file-secret-xyz"
+    probes = {p.endpoint_id: p for p in build_plan(settings).probes}
+    assert probes["okx.account"].interval_s == 60.0  # signed probes run at a low rate
+    assert "binance.account" not in probes  # no credentials, no signed probe
+    for text in (repr(settings), str(settings.model_dump()), repr(probes["okx.account"])):
+        assert "file-secret-xyz" not in text and "env-key-abc" not in text
+
+
+def test_credentials_in_the_config_file_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text('[exchanges.binance.credentials]\napi_key = "k"\napi_secret = "s"\n')
+    with pytest.raises(ConfigError, match="never from the config file"):
+        load_settings(env(monkeypatch, MONITOR_CONFIG=str(config)))
+
+
+def test_incomplete_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="api_key and api_secret are both required"):
+        load_settings(env(monkeypatch, MONITOR_EXCHANGES__BYBIT__CREDENTIALS__API_KEY="k"))

@@ -131,7 +131,10 @@ class Detector:
         if not self.book.firing(keys[Rule.MONITOR_DEGRADED]):  # else latency is untrusted
             self._step(keys[Rule.HIGH_LATENCY], r.high_latency(ep), ep)
             self._step(keys[Rule.LATENCY_SPIKE], r.latency_spike(ep), ep)
-        if ep.kind is EndpointKind.TIME:
+        if ep.kind is EndpointKind.ACCOUNT:
+            self._step(keys[Rule.AUTH_FAILURE], r.auth_failure(ep), ep)
+            self._step(keys[Rule.KEY_PERMISSIONS], r.key_permissions(ep), ep)
+        if ep.kind in (EndpointKind.TIME, EndpointKind.ACCOUNT):
             self._step(keys[Rule.CLOCK_DRIFT], r.clock_drift(ep, venue), ep)
         elif ep.kind is EndpointKind.MARKET:
             self._step(keys[Rule.STALE_DATA], r.stale_data(ep, venue, self._clock.monotonic()), ep)

@@ -32,6 +32,8 @@ class Rule(enum.StrEnum):
     RATE_LIMIT_BUDGET = "RATE_LIMIT_BUDGET"
     LOCAL_NETWORK = "LOCAL_NETWORK"
     MONITOR_DEGRADED = "MONITOR_DEGRADED"
+    AUTH_FAILURE = "AUTH_FAILURE"
+    KEY_PERMISSIONS = "KEY_PERMISSIONS"
 
 
 STREAK_RULES = (Rule.CONSECUTIVE_FAILURES, Rule.EXCHANGE_ERROR, Rule.BAD_PAYLOAD)
@@ -148,8 +150,12 @@ def latency_spike(ep: EndpointTracker) -> Finding | None:
 
 
 def clock_drift(ep: EndpointTracker, venue: VenueTracker) -> Finding | None:
-    """Offset judged with its uncertainty: only drift proven beyond the RTT counts."""
+    """Offset judged with its uncertainty: only drift proven beyond the RTT counts. A signed
+    request refused for its timestamp (Binance -1021, OKX 50102, Bybit 10002) is critical."""
     last = ep.last
+    if ep.kind is EndpointKind.ACCOUNT and last is not None and last.auth_problem == "timestamp":
+        summary = f"venue rejected our request timestamp ({last.detail})"
+        return Finding(Rule.CLOCK_DRIFT, Severity.CRITICAL, summary, {"status": last.status})
     if ep.kind is not EndpointKind.TIME or last is None or last.clock_offset_s is None:
         return None
     t = ep.thresholds
@@ -197,6 +203,28 @@ def stale_data(ep: EndpointTracker, venue: VenueTracker, now: float) -> Finding 
         facts = {"frozen_probes": ep.frozen_count + 1, "data_seq": last.data_seq}
         return Finding(Rule.STALE_DATA, t.stale_severity, summary, facts)
     return None
+
+
+def auth_failure(ep: EndpointTracker) -> Finding | None:
+    """A revoked key, a lost IP whitelist or a bad signature: trading stops while every public
+    endpoint looks healthy."""
+    last = ep.last
+    if last is None or last.outcome is not Outcome.AUTH_ERROR or last.auth_problem == "timestamp":
+        return None
+    summary = f"signed request refused ({last.auth_problem}): {last.detail}"
+    facts = {"auth_problem": last.auth_problem, "status": last.status}
+    return Finding(Rule.AUTH_FAILURE, Severity.CRITICAL, summary, facts)
+
+
+def key_permissions(ep: EndpointTracker) -> Finding | None:
+    """Monitoring keys must be read-only: one that can trade or withdraw is a standing risk."""
+    last = ep.last
+    granted = (last.key_permissions or "").split(",") if last is not None else []
+    risky = [p for p in granted if p in ("trade", "withdraw")]
+    if not risky:
+        return None
+    summary = f"the monitoring key can {' and '.join(risky)}: give the monitor a read-only key"
+    return Finding(Rule.KEY_PERMISSIONS, Severity.HIGH, summary, {"permissions": ",".join(granted)})
 
 
 def exchange_down(venue: VenueTracker, t: Thresholds) -> Finding | None:

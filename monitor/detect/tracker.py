@@ -96,12 +96,19 @@ class VenueTracker:
         self.clock_offset_s: float | None = None
 
     @property
+    def public(self) -> list[EndpointTracker]:
+        """A venue's outage is judged on its public endpoints (signed probes run slower)."""
+        return [e for e in self.endpoints if e.kind is not EndpointKind.ACCOUNT]
+
+    @property
     def all_failing(self) -> bool:
-        return bool(self.endpoints) and all(e.failing for e in self.endpoints)
+        public = self.public
+        return bool(public) and all(e.failing for e in public)
 
     @property
     def all_network_failing(self) -> bool:
-        return bool(self.endpoints) and all(e.network_failing for e in self.endpoints)
+        public = self.public
+        return bool(public) and all(e.network_failing for e in public)
 
     @property
     def longest_streak(self) -> int:

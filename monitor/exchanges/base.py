@@ -145,7 +145,10 @@ class ExchangeProfile:
     signing_window_ms: tuple[float, float] | None = None
 
     def endpoint(self, name: str) -> Endpoint:
-        for ep in self.endpoints:
+        candidates: tuple[Endpoint, ...] = self.endpoints
+        if self.account is not None:
+            candidates += (self.account,)
+        for ep in candidates:
             if ep.name == name:
                 return ep
         raise KeyError(name)

@@ -45,6 +45,25 @@ def _join(path: str, extra: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}{extra}"
 
 
+def signer_for(
+    venue: str, key: str, secret: str, passphrase: str, *, scheme: str, recv_window_ms: int
+) -> Signer:
+    """The venue's signer for one set of credentials."""
+    if venue == "binance":
+        return BinanceSigner(key, secret, recv_window_ms)
+    if venue == "okx":
+        return OkxSigner(key, secret, passphrase)
+    if venue == "bybit":
+        return BybitSigner(key, secret, recv_window_ms)
+    if venue == "kraken":
+        return KrakenSigner(key, secret)
+    if venue == "coinbase":
+        if scheme == "jwt":
+            return CoinbaseJwtSigner(key, secret)
+        return CoinbaseExchangeSigner(key, secret, passphrase)
+    raise KeyError(f"no signer for {venue}")
+
+
 class BinanceSigner:
     """HMAC-SHA256 hex of the query string (plus body) with timestamp and recvWindow;
     the key in X-MBX-APIKEY."""

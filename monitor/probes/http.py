@@ -32,16 +32,26 @@ async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | Non
 class HttpProbe:
     """Measures one endpoint. `run()` never raises for a target failure (style rule 10)."""
 
-    __slots__ = ("_body_cap", "_clock", "_plan", "_session", "_timer")
+    __slots__ = ("_body_cap", "_clock", "_offsets", "_plan", "_session", "_timer")
 
     def __init__(
-        self, plan: ProbePlan, session: aiohttp.ClientSession, clock: Clock, body_max_bytes: int
-    ) -> None:
+        self, plan: ProbePlan, session: aiohttp.ClientSession, clock: Clock, body_max_bytes: int,
+        offsets: Mapping[str, float] | None = None,
+    ) -> None:  # fmt: skip
         self._plan = plan
         self._session = session
         self._clock = clock
         self._body_cap = body_max_bytes
         self._timer = PhaseTimer()
+        self._offsets = offsets if offsets is not None else {}
+
+    def _request(self, wall_s: float) -> tuple[str, str, Mapping[str, str] | None, bytes | None]:
+        plan = self._plan
+        if plan.sign is None:
+            return plan.method, plan.url, plan.headers or None, plan.body
+        offset = self._offsets.get(plan.venue, 0.0) if plan.use_server_time else 0.0
+        signed = plan.sign(int((wall_s + offset) * 1000))
+        return signed.method, signed.url, signed.headers, signed.body
 
     @property
     def plan(self) -> ProbePlan:
@@ -51,16 +61,17 @@ class HttpProbe:
         plan, clock, timer = self._plan, self._clock, self._timer
         timer.reset()
         wall0, t0 = clock.wall(), clock.monotonic()
+        method, url, request_headers, request_body = self._request(wall0)
         status: int | None = None
         headers: Mapping[str, str] = {}
         body: bytes | None = b""
         try:
             async with asyncio.timeout(plan.timeout_s):
                 async with self._session.request(
-                    plan.method,
-                    plan.url,
-                    headers=plan.headers or None,
-                    data=plan.body,
+                    method,
+                    url,
+                    headers=request_headers,
+                    data=request_body,
                     allow_redirects=False,
                     trace_request_ctx=timer,
                 ) as response:
@@ -87,6 +98,10 @@ class HttpProbe:
                 fresh_connection=plan.fresh_connection,
             )  # fmt: skip
         verdict = plan.interpret(status or 0, headers, body, wall0 + (t1 - t0))
+        detail = verdict.detail
+        for secret in plan.scrub:
+            if detail and secret in detail:
+                detail = detail.replace(secret, "[redacted]")
         offset = uncertainty = None
         if verdict.server_time_s is not None:
             # The server stamped its time between our headers going out and its headers
@@ -98,11 +113,12 @@ class HttpProbe:
             uncertainty = (got - sent) / 2 + verdict.time_resolution_s / 2
         return ProbeResult(
             plan.endpoint_id, plan.venue, plan.endpoint, verdict.outcome, scheduled_s, wall0,
-            t1 - t0, sched_lag_s, loop_lag_s, status=status, detail=verdict.detail,
+            t1 - t0, sched_lag_s, loop_lag_s, status=status, detail=detail,
             phases=phases, body_bytes=len(body), fresh_connection=plan.fresh_connection,
             server_time_s=verdict.server_time_s, clock_offset_s=offset,
             clock_uncertainty_s=uncertainty, data_time_s=verdict.data_time_s,
             data_seq=verdict.data_seq, rate_used_ratio=verdict.rate_used_ratio,
             retry_after_s=verdict.retry_after_s, ban_until_s=verdict.ban_until_s,
-            venue_status=verdict.venue_status,
+            venue_status=verdict.venue_status, auth_problem=verdict.auth_problem,
+            key_permissions=verdict.permissions,
         )  # fmt: skip

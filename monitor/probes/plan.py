@@ -8,7 +8,9 @@ import math
 from collections.abc import Callable, Mapping
 
 from monitor.exchanges import EXCHANGES, EndpointKind, ExchangeProfile, Interpretation
+from monitor.exchanges.coinbase import ADVANCED_ACCOUNT, ADVANCED_BASE_URL
 from monitor.exchanges.http_target import HttpCheck, interpret_http
+from monitor.exchanges.signing import SignedRequest, signer_for
 from monitor.settings import ProbeOptions, Settings, TargetSettings
 
 Interpreter = Callable[[int, Mapping[str, str], bytes, float], Interpretation]
@@ -34,6 +36,11 @@ class ProbePlan:
     interpret: Interpreter = dataclasses.field(repr=False, compare=False)
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
     body: bytes | None = dataclasses.field(default=None, repr=False)
+    # Signed probes: builds the request at send time from a timestamp in ms.
+    sign: Callable[[int], SignedRequest] | None = dataclasses.field(default=None, repr=False)
+    use_server_time: bool = False  # sign with our clock corrected by the venue's offset
+    # Secret values scrubbed from anything the venue says back (an echoed key, say).
+    scrub: tuple[str, ...] = dataclasses.field(default=(), repr=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,6 +90,34 @@ def _exchange_probes(settings: Settings, profile: ExchangeProfile) -> list[Probe
     return probes
 
 
+def _account_probe(settings: Settings, profile: ExchangeProfile) -> ProbePlan | None:
+    """The venue's signed, read-only probe, when the venue has credentials."""
+    table = settings.exchange(profile.name)
+    creds = table.credentials
+    if creds is None or profile.account is None:
+        return None
+    endpoint, base = profile.account, creds.base_url or table.base_url or profile.base_url
+    if profile.name == "coinbase" and creds.scheme == "jwt":
+        endpoint, base = ADVANCED_ACCOUNT, creds.base_url or ADVANCED_BASE_URL
+    assert creds.api_key is not None and creds.api_secret is not None  # the model ensures it
+    passphrase = creds.passphrase.get_secret_value() if creds.passphrase else ""
+    signer = signer_for(
+        profile.name, creds.api_key.get_secret_value(), creds.api_secret.get_secret_value(),
+        passphrase, scheme=creds.scheme, recv_window_ms=creds.recv_window_ms,
+    )  # fmt: skip
+    return ProbePlan(
+        endpoint_id=f"{profile.name}.account", venue=profile.name, endpoint="account",
+        url=base + endpoint.path, method=endpoint.method, interval_s=creds.interval_s,
+        timeout_s=creds.timeout_s or table.timeout_s or settings.timeout_s,
+        fresh_connection=False, weight=endpoint.weight, offset_s=0.0, kind=endpoint.kind,
+        interpret=functools.partial(profile.interpret, endpoint),
+        sign=functools.partial(signer.sign, endpoint.method, base, endpoint.path),
+        use_server_time=creds.use_server_time,
+        scrub=tuple(s.get_secret_value() for s in (creds.api_key, creds.api_secret,
+                                                    creds.passphrase) if s),
+    )  # fmt: skip
+
+
 def _target_probe(settings: Settings, target: TargetSettings) -> ProbePlan:
     check = HttpCheck(frozenset(target.expect_status), target.json_field, target.json_equals)
     return ProbePlan(
@@ -109,6 +144,9 @@ def build_plan(settings: Settings) -> Plan:
     for venue in settings.enabled_exchanges:
         profile = EXCHANGES[venue]
         probes.extend(_exchange_probes(settings, profile))
+        account = _account_probe(settings, profile)
+        if account is not None:
+            probes.append(account)
         budgets[venue] = settings.exchange(venue).budget_per_min or profile.budget_per_min
     for target in settings.targets:
         probes.append(_target_probe(settings, target))

@@ -53,6 +53,7 @@ class Gate:
     venue_limiters: dict[str, AsyncLimiter]
     in_flight: asyncio.Semaphore
     holds: dict[str, float] = dataclasses.field(default_factory=dict)  # venue -> monotonic end
+    offsets: dict[str, float] = dataclasses.field(default_factory=dict)  # venue -> clock offset
 
 
 def hold_s(result: ProbeResult, now_wall_s: float) -> float | None:
@@ -100,6 +101,8 @@ async def probe_loop(
             results.put(result)
             stats.probes += 1
             stats.sched_lag.record(result.sched_lag_s)
+            if result.clock_offset_s is not None:  # signed probes sign on the venue's time
+                gate.offsets[plan.venue] = result.clock_offset_s
             wait = hold_s(result, clock.wall())
             if wait is not None:
                 until = clock.monotonic() + wait

@@ -29,6 +29,8 @@ class ChaosKind(enum.StrEnum):
     MALFORMED_JSON = "malformed_json"
     OVERSIZED = "oversized"  # a body of size_bytes, streamed without Content-Length
     ERROR_200 = "error_200"  # HTTP 200 carrying the venue's error body
+    AUTH_FAILURE = "auth_failure"  # signed requests refused for `problem`
+    KEY_CAN_TRADE = "key_can_trade"  # the account endpoint reports trading permission
 
 
 class ChaosRule(pydantic.BaseModel):
@@ -45,6 +47,7 @@ class ChaosRule(pydantic.BaseModel):
     retry_after_s: int = pydantic.Field(default=30, ge=0)
     clock_ms: float = 800.0
     size_bytes: int = pydantic.Field(default=2 * 1024 * 1024, ge=1)
+    problem: Literal["key", "signature", "ip", "permission", "timestamp", "nonce"] = "key"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -8,16 +8,33 @@ import math
 import random
 import socket
 import struct
+import urllib.parse
 
 import orjson
 from aiohttp import web
 
 from monitor.clock import Clock
 from monitor.exchanges import EXCHANGES, Endpoint, EndpointKind, ExchangeProfile
+from monitor.exchanges.coinbase import ADVANCED_ACCOUNT
+from monitor.sim.auth import (
+    Incoming,
+    SimKeys,
+    make_keys,
+    verify_binance,
+    verify_bybit,
+    verify_coinbase,
+    verify_kraken,
+    verify_okx,
+)  # fmt: skip
 from monitor.sim.chaos import ActiveRule, ChaosBoard, ChaosKind, ChaosRule
-from monitor.sim.venues import WIRES, Answer, Market, VenueWire
+from monitor.sim.venues import WIRES, Answer, CoinbaseWire, Market, VenueWire
 
 _SEQ_EPOCH_S = 1_700_000_000.0
+# Chaos that leaves a signed request to be judged by its signature (the rest answer as usual).
+_SIGNED_AS_USUAL = frozenset({
+    ChaosKind.HEALTHY, ChaosKind.AUTH_FAILURE, ChaosKind.KEY_CAN_TRADE, ChaosKind.CLOCK_DRIFT,
+    ChaosKind.LATENCY_SPIKE, ChaosKind.LATENCY_DRIFT, ChaosKind.STALE_DATA, ChaosKind.CANCEL_ONLY,
+})  # fmt: skip
 _STREAM_CHUNK = 64 * 1024
 
 
@@ -44,8 +61,11 @@ class SimVenue:
     def __init__(
         self, profile: ExchangeProfile, wire: VenueWire, board: ChaosBoard, clock: Clock,
         rng: random.Random, base_latency_ms: float, jitter_ms: float, closing: asyncio.Event,
+        keys: SimKeys,
     ) -> None:  # fmt: skip
         self.profile = profile
+        self._keys = keys
+        self._kraken_nonce = 0
         self._wire = wire
         self._board = board
         self._clock = clock
@@ -60,7 +80,10 @@ class SimVenue:
         self.host = "127.0.0.1"
         self.port = 0
         app = web.Application()
-        for ep in profile.endpoints:
+        signed = [profile.account] if profile.account else []
+        if profile.name == "coinbase":
+            signed.append(ADVANCED_ACCOUNT)
+        for ep in (*profile.endpoints, *signed):
             app.router.add_route(ep.method, ep.path.split("?", 1)[0], self._handler(ep))
         self._app = app
 
@@ -155,7 +178,10 @@ class SimVenue:
         if kind is ChaosKind.OVERSIZED:
             assert active is not None
             return await self._stream_oversized(request, active.rule.size_bytes)
-        answer = self._render(ep, active, market)
+        if ep.kind is EndpointKind.ACCOUNT and kind in _SIGNED_AS_USUAL:
+            answer = await self._signed(request, ep, active, market)
+        else:
+            answer = self._render(ep, active, market)
         if kind is ChaosKind.MALFORMED_JSON:
             raw = orjson.dumps(answer.body)
             return web.Response(body=raw[: max(len(raw) // 2, 1)], content_type="application/json")
@@ -189,6 +215,34 @@ class SimVenue:
             return wire.error_200(m)
         return wire.ok(ep.kind, m)
 
+    async def _signed(
+        self, request: web.Request, ep: Endpoint, active: ActiveRule | None, m: Market
+    ) -> Answer:
+        """Verify the signature as the venue does; answer its error or the account."""
+        rule = active.rule if active else None
+        if rule is not None and rule.kind is ChaosKind.AUTH_FAILURE:
+            return self._wire.auth_error(rule.problem, m)
+        incoming = Incoming(request.method, request.raw_path, request.host, request.headers,
+                            await request.read())  # fmt: skip
+        problem = self._verify(incoming, int(m.server_s * 1000))
+        if problem is not None:
+            return self._wire.auth_error(problem, m)
+        can_trade = rule is not None and rule.kind is ChaosKind.KEY_CAN_TRADE
+        if ep is ADVANCED_ACCOUNT:
+            return CoinbaseWire().advanced_account(can_trade)
+        return self._wire.account(can_trade, m)
+
+    def _verify(self, req: Incoming, now_ms: int) -> str | None:
+        name, keys = self.profile.name, self._keys
+        if name == "kraken":
+            problem = verify_kraken(req, keys, self._kraken_nonce)
+            if problem is None:
+                self._kraken_nonce = int(dict(urllib.parse.parse_qsl(req.body.decode()))["nonce"])
+            return problem
+        verifier = {"binance": verify_binance, "okx": verify_okx, "bybit": verify_bybit,
+                    "coinbase": verify_coinbase}[name]  # fmt: skip
+        return verifier(req, keys, now_ms)
+
     async def _stream_oversized(self, request: web.Request, size: int) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
@@ -209,16 +263,17 @@ class SimCluster:
 
     def __init__(
         self, clock: Clock, *, venues: tuple[str, ...] = tuple(EXCHANGES), seed: int = 0,
-        base_latency_ms: float = 0.0, jitter_ms: float = 0.0,
+        base_latency_ms: float = 0.0, jitter_ms: float = 0.0, keys: SimKeys | None = None,
     ) -> None:  # fmt: skip
         self.clock = clock
+        self.keys = keys or make_keys()
         self.board = ChaosBoard()
         self._closing = asyncio.Event()
         rng = random.Random(seed)
         self.venues = {
             name: SimVenue(
                 EXCHANGES[name], WIRES[name], self.board, clock, rng, base_latency_ms,
-                jitter_ms, self._closing,
+                jitter_ms, self._closing, self.keys,
             )
             for name in venues
         }  # fmt: skip

@@ -59,6 +59,14 @@ class VenueWire(Protocol):
 
     def error_200(self, m: Market) -> Answer: ...
 
+    def account(self, can_trade: bool, m: Market) -> Answer:
+        """The signed account endpoint's success body, showing the key's permissions."""
+        ...
+
+    def auth_error(self, problem: str, m: Market) -> Answer:
+        """How the venue refuses a signed request for `problem`."""
+        ...
+
 
 def _book(m: Market) -> tuple[list[list[str]], list[list[str]]]:
     return [[f"{m.price - 0.5:.2f}", "1.25000000"]], [[f"{m.price + 0.5:.2f}", "0.80000000"]]
@@ -101,6 +109,24 @@ class BinanceWire:
     def error_200(self, m: Market) -> Answer:
         return Answer(
             200, {"code": -1000, "msg": "An unknown error occurred while processing the request."}
+        )
+
+    def account(self, can_trade: bool, m: Market) -> Answer:
+        flags = {"ipRestrict": True, "createTime": ms(m.server_s) - 86_400_000,
+                 "enableReading": True, "enableWithdrawals": False,
+                 "enableInternalTransfer": False, "enableMargin": False, "enableFutures": False,
+                 "permitsUniversalTransfer": False, "enableVanillaOptions": False,
+                 "enableSpotAndMarginTrading": can_trade}  # fmt: skip
+        return Answer(200, flags)
+
+    def auth_error(self, problem: str, m: Market) -> Answer:
+        if problem == "signature":
+            return Answer(400, {"code": -1022, "msg": "Signature for this request is not valid."})
+        if problem == "timestamp":
+            msg = "Timestamp for this request is outside of the recvWindow."
+            return Answer(400, {"code": -1021, "msg": msg})
+        return Answer(
+            401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
         )
 
 
@@ -147,6 +173,21 @@ class OkxWire:
     def error_200(self, m: Market) -> Answer:
         body = {"code": "50013", "msg": "Systems are busy. Please try again later.", "data": []}
         return Answer(200, body)
+
+    def account(self, can_trade: bool, m: Market) -> Answer:
+        perm = "read_only,trade" if can_trade else "read_only"
+        data = [{"uid": "44705892343619584", "acctLv": "2", "posMode": "long_short_mode",
+                 "perm": perm, "level": "Lv1", "ip": "127.0.0.1"}]  # fmt: skip
+        return Answer(200, {"code": "0", "msg": "", "data": data})
+
+    def auth_error(self, problem: str, m: Market) -> Answer:
+        code, msg = {
+            "key": ("50111", "Invalid OK-ACCESS-KEY."), "signature": ("50113", "Invalid Sign."),
+            "ip": ("50110", "Your IP is not included in your API key's IP whitelist."),
+            "permission": ("50120", "API key doesn't have permission."),
+            "timestamp": ("50102", "Timestamp request expired."),
+        }.get(problem, ("50111", "Invalid OK-ACCESS-KEY."))  # fmt: skip
+        return Answer(401, {"code": code, "msg": msg, "data": []})
 
 
 def _bybit(m: Market, result: Any, code: int = 0, msg: str = "OK") -> dict[str, Any]:
@@ -204,6 +245,23 @@ class BybitWire:
     def error_200(self, m: Market) -> Answer:
         return Answer(200, _bybit(m, {}, 10016, "Internal server error."))
 
+    def account(self, can_trade: bool, m: Market) -> Answer:
+        permissions = {"Spot": ["SpotTrade"] if can_trade else [], "Wallet": [],
+                       "ContractTrade": [], "Options": [], "Derivatives": []}  # fmt: skip
+        result = {"id": "13770661", "note": "monitor", "readOnly": 0 if can_trade else 1,
+                  "permissions": permissions, "ips": ["*"], "type": 1}  # fmt: skip
+        return Answer(200, _bybit(m, result))
+
+    def auth_error(self, problem: str, m: Market) -> Answer:
+        code, msg = {
+            "key": (10003, "API key is invalid."), "signature": (10004, "error sign!"),
+            "ip": (10010, "Unmatched IP, please check your API key's bound IP addresses."),
+            "permission": (10005, "Permission denied, please check your API key permissions."),
+            "timestamp": (10002, "invalid request, please check your server timestamp or"
+                                 " recv_window param"),
+        }.get(problem, (10003, "API key is invalid."))  # fmt: skip
+        return Answer(401 if code == 10003 else 200, _bybit(m, {}, code, msg))
+
 
 class CoinbaseWire:
     def ok(self, kind: EndpointKind, m: Market) -> Answer:
@@ -237,6 +295,23 @@ class CoinbaseWire:
 
     def error_200(self, m: Market) -> Answer:
         return Answer(200, {"message": "Internal server error"})
+
+    def account(self, can_trade: bool, m: Market) -> Answer:
+        return Answer(200, [{"id": "7d0f7d8e-dd34-4d9c-a846-06f431c381ba", "currency": "USD",
+                             "balance": "1000.00", "hold": "0.00", "available": "1000.00",
+                             "profile_id": "8058d771-2d88-4f0f-ab6e-299c153d4308",
+                             "trading_enabled": can_trade}])  # fmt: skip
+
+    def advanced_account(self, can_trade: bool) -> Answer:
+        return Answer(200, {"can_view": True, "can_trade": can_trade, "can_transfer": False,
+                            "portfolio_uuid": "8058d771-2d88-4f0f-ab6e-299c153d4308",
+                            "portfolio_type": "DEFAULT"})  # fmt: skip
+
+    def auth_error(self, problem: str, m: Market) -> Answer:
+        if problem == "permission":
+            return Answer(403, {"message": "Forbidden"})
+        message = {"signature": "invalid signature", "timestamp": "request timestamp expired"}
+        return Answer(401, {"message": message.get(problem, "Invalid API Key")})
 
 
 def _product(**changes: Any) -> dict[str, Any]:
@@ -285,6 +360,15 @@ class KrakenWire:
 
     def error_200(self, m: Market) -> Answer:
         return Answer(200, {"error": ["EService:Unavailable"], "result": {}})
+
+    def account(self, can_trade: bool, m: Market) -> Answer:
+        return Answer(200, {"error": [], "result": {"ZUSD": "1000.0000", "XXBT": "0.5000000000"}})
+
+    def auth_error(self, problem: str, m: Market) -> Answer:
+        error = {"signature": "EAPI:Invalid signature", "nonce": "EAPI:Invalid nonce",
+                 "timestamp": "EAPI:Invalid nonce", "permission": "EGeneral:Permission denied",
+                 "ip": "EGeneral:Permission denied"}.get(problem, "EAPI:Invalid key")  # fmt: skip
+        return Answer(200, {"error": [error]})
 
 
 WIRES: dict[str, VenueWire] = {

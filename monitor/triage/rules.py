@@ -21,6 +21,7 @@ RULE_TYPES = {
     "STALE_DATA": "data_anomaly",
     "MAINTENANCE": "maintenance",
     "AUTH_FAILURE": "auth",
+    "KEY_PERMISSIONS": "auth",
     "MONITOR_DEGRADED": "local_network",
 }
 # Evidence that sets a floor whatever anyone (or any model) says.

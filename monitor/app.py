@@ -31,6 +31,7 @@ from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
 from monitor.triage.client import LlmClient
 from monitor.triage.service import Triage
+from monitor.web.server import serve
 
 log = logging.getLogger("monitor.app")
 
@@ -54,6 +55,7 @@ class Runtime:
     detector: Detector
     notifier: Notifier
     feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for displays and tests
+    listening: dict[str, int] = dataclasses.field(default_factory=dict)  # surface -> port
 
 
 Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -162,6 +164,13 @@ def _start_stages(
                    name="detector-tick")  # fmt: skip
     for name, factory in runtime.notifier.tasks(runtime.alerts):
         tg.create_task(factory(), name=name)
+    if settings.web.enabled:
+
+        def listening(port: int) -> None:
+            runtime.listening["web"] = port
+            log.info("web_listening", extra={"host": settings.web.host, "port": port})
+
+        tg.create_task(serve(runtime, settings.web, clock, listening), name="web")
 
 
 async def run(

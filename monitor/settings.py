@@ -29,6 +29,7 @@ from monitor.notify.log import LogSpec
 from monitor.notify.retry import RetrySettings
 from monitor.triage.service import TriageSettings
 from monitor.urls import HttpUrlStr
+from monitor.web.config import WebSettings
 
 ENV_PREFIX = "MONITOR_"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -180,6 +181,7 @@ class Settings(BaseSettings):
     detect: DetectSettings = Field(default_factory=DetectSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -26,6 +26,7 @@ from monitor.probes.health import LoopLag
 from monitor.probes.plan import Plan
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
+from monitor.store.rollups import Rollups
 
 MONITOR = "monitor"  # the venue label of the monitor's own alerts
 VENUE_RULES = frozenset({Rule.EXCHANGE_DOWN, Rule.MAINTENANCE, Rule.RATE_LIMITED,
@@ -82,6 +83,7 @@ class Detector:
                 rule: scope_key(rule, p.venue, p.endpoint) for rule in Rule
             }
         self._exchanges = [v for v in self.venues.values() if v.is_exchange]
+        self.rollups = Rollups()
         self._unreliable_s = self._detect.unreliable_lag_ms / 1000
 
     def ingest(self, result: ProbeResult) -> None:
@@ -91,6 +93,8 @@ class Detector:
         trusted = max(result.sched_lag_s, result.loop_lag_s) <= self._unreliable_s
         ep.observe(result, self._clock.monotonic(), trusted)
         venue = self.venues[ep.venue]
+        venue.record_phases(result.phases)
+        self.rollups.add(result)
         if ep.kind is EndpointKind.TIME and result.clock_offset_s is not None:
             venue.clock_offset_s = result.clock_offset_s
         self._evaluate_venue(venue, ep, result)
@@ -140,7 +144,8 @@ class Detector:
             self._step(keys[Rule.STALE_DATA], r.stale_data(ep, venue, self._clock.monotonic()), ep)
 
     def tick(self) -> None:
-        """Self-health and reminders; call every `detect.tick_s`."""
+        """Self-health, reminders, and closing quiet minutes; call every `detect.tick_s`."""
+        self.rollups.close_before(self._clock.wall())
         self._step(scope_key(Rule.MONITOR_DEGRADED, MONITOR, None), self._degraded(), None)
         for event in self.book.reminders(self._state_evidence):
             self._alerts.put_nowait(event)

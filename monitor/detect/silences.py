@@ -16,6 +16,7 @@ class Silence:
     starts_at_s: float | None
     ends_at_s: float
     comment: str = ""
+    id: str = ""
 
     @classmethod
     def from_settings(cls, spec: SilenceSettings) -> Silence:
@@ -50,6 +51,11 @@ class SilenceBook:
             return False
         self._silences = [s for s in self._silences if now_s < s.ends_at_s]
         return any(s.covers(rule, venue, endpoint, now_s) for s in self._silences)
+
+    def remove(self, silence_id: str) -> bool:
+        before = len(self._silences)
+        self._silences = [s for s in self._silences if s.id != silence_id]
+        return len(self._silences) < before
 
     def all(self) -> list[Silence]:
         return list(self._silences)

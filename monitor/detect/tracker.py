@@ -5,11 +5,13 @@ from __future__ import annotations
 import collections
 
 from monitor.detect.thresholds import Thresholds
-from monitor.detect.window import ERROR_OUTCOMES, Window
+from monitor.detect.window import CODE, ERROR_OUTCOMES, OUTCOMES, Window
 from monitor.exchanges import EndpointKind
-from monitor.models import Outcome, ProbeResult
+from monitor.models import Outcome, Phases, ProbeResult
+from monitor.probes.histogram import LATENCY_BUCKETS_S, Histogram
 
 NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECT_ERROR})
+PHASES = ("dns", "connect", "server", "ttfb")
 
 
 class EndpointTracker:
@@ -17,7 +19,8 @@ class EndpointTracker:
 
     __slots__ = (
         "endpoint", "endpoint_id", "frozen_count", "frozen_since_s", "kind", "last",
-        "recent_errors", "streak", "streak_kind", "thresholds", "venue", "window",
+        "latency", "outcome_totals", "recent_errors", "streak", "streak_kind", "thresholds",
+        "venue", "window",
     )  # fmt: skip
 
     def __init__(
@@ -36,6 +39,8 @@ class EndpointTracker:
         self.frozen_count = 0  # consecutive results repeating the same market data
         self.frozen_since_s = 0.0  # monotonic time the current market data was first seen
         self.recent_errors: collections.deque[str] = collections.deque(maxlen=recent_errors)
+        self.latency = Histogram(LATENCY_BUCKETS_S)  # every probe's duration, for /metrics
+        self.outcome_totals = [0] * len(OUTCOMES)  # monotonic, for /metrics
 
     @property
     def failing(self) -> bool:
@@ -49,6 +54,8 @@ class EndpointTracker:
         outcome = result.outcome
         latency = result.latency_s if trusted and outcome.is_success else None
         self.window.add(now, outcome, latency)
+        self.latency.record(result.latency_s)
+        self.outcome_totals[CODE[outcome]] += 1
         if outcome in ERROR_OUTCOMES:
             self.streak += 1
             if self.streak == 1:
@@ -84,7 +91,14 @@ class EndpointTracker:
 class VenueTracker:
     """A venue's endpoints, and the venue-wide facts the latest results carry."""
 
-    __slots__ = ("clock_offset_s", "endpoints", "is_exchange", "name", "signing_window_ms")
+    __slots__ = (
+        "clock_offset_s",
+        "endpoints",
+        "is_exchange",
+        "name",
+        "phases",
+        "signing_window_ms",
+    )
 
     def __init__(
         self, name: str, is_exchange: bool, signing_window_ms: tuple[float, float] | None
@@ -94,6 +108,15 @@ class VenueTracker:
         self.signing_window_ms = signing_window_ms
         self.endpoints: list[EndpointTracker] = []
         self.clock_offset_s: float | None = None
+        self.phases = {name: Histogram(LATENCY_BUCKETS_S) for name in PHASES}
+
+    def record_phases(self, phases: Phases | None) -> None:
+        if phases is None:
+            return
+        for name in PHASES:
+            value = getattr(phases, f"{name}_s")
+            if value is not None:
+                self.phases[name].record(value)
 
     @property
     def public(self) -> list[EndpointTracker]:

@@ -5,6 +5,7 @@ failing or hanging channel never delays the others."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
 import random
@@ -23,6 +24,7 @@ from monitor.queues import DropOldestQueue
 from monitor.triage.service import Triage
 
 log = logging.getLogger("monitor.notify")
+RECENT_EVENTS = 200
 
 
 @dataclasses.dataclass(slots=True)
@@ -64,6 +66,7 @@ class Notifier:
         self._routes = [(c.spec, c.kind) for c in self.channels.values()]
         self.triage = triage
         self._subscribers: list[DropOldestQueue[AlertEvent]] = []
+        self.recent: collections.deque[AlertEvent] = collections.deque(maxlen=RECENT_EVENTS)
 
     def subscribe(self, maxsize: int = 1000) -> DropOldestQueue[AlertEvent]:
         """A copy of every alert event the notifier handles (for displays and tests)."""
@@ -96,6 +99,7 @@ class Notifier:
         fresh = self.triage is not None and event.triage is None
         if self.triage is not None and fresh:
             event = self.triage.first(event)
+        self.recent.append(event)
         for subscriber in self._subscribers:
             subscriber.put(event)
         now = self._clock.wall()

@@ -15,6 +15,8 @@ def log_buckets(low_s: float, high_s: float, ratio: float) -> tuple[float, ...]:
 
 # 50 us to 60 s in 5% steps: a quantile read from it is within 5% of the truth.
 LAG_BUCKETS_S = log_buckets(50e-6, 60.0, 1.05)
+# Exchange latencies, as exported to Prometheus: few buckets, bounded series.
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class Histogram:
@@ -30,6 +32,14 @@ class Histogram:
         self.counts[bisect.bisect_left(self.bounds, value)] += 1
         self.count += 1
         self.total += value
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """(le, count) pairs as Prometheus exposes them, +Inf last."""
+        out, seen = [], 0
+        for bound, n in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            seen += n
+            out.append(("+Inf" if bound == float("inf") else repr(bound), seen))
+        return out
 
     def quantile(self, q: float) -> float | None:
         """The upper bound of the bucket holding the q-quantile (None when empty)."""

@@ -23,6 +23,7 @@ from monitor import app
 from monitor.clock import SystemClock
 from monitor.probes.histogram import Histogram
 from monitor.settings import NotifySettings, Settings, TargetSettings
+from monitor.store.history import StoreSettings
 
 
 def _cpu_s() -> float:
@@ -34,8 +35,9 @@ async def measure(endpoints: int, seconds: float, warmup_s: float, url: str) -> 
     targets = [TargetSettings(name=f"t{i}", url=url) for i in range(endpoints)]
     scratch = tempfile.TemporaryDirectory()
     notify = NotifySettings(outbox_path=Path(scratch.name) / "outbox.sqlite3")
+    store = StoreSettings(path=Path(scratch.name) / "history.sqlite3")
     settings = Settings(interval_s=1.0, timeout_s=2.0, targets=targets, enabled_exchanges=[],
-                        notify=notify)  # fmt: skip
+                        notify=notify, store=store)  # fmt: skip
     clock = SystemClock()
     stop = asyncio.Event()
     marks: dict[str, float] = {}

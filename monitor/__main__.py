@@ -108,6 +108,11 @@ async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> N
                 update={"outbox_path": Path(scratch.name) / "outbox.sqlite3"}
             )
             demo = demo.model_copy(update={"notify": notify})
+        if "path" not in settings.store.model_fields_set:
+            history = Path(scratch.name) / "history.sqlite3"
+            demo = demo.model_copy(
+                update={"store": settings.store.model_copy(update={"path": history})}
+            )
 
         async def consume(runtime: app.Runtime) -> None:
             await console.live_table(runtime, clock, sys.stdout, args.every)

@@ -29,6 +29,7 @@ from monitor.probes.runner import Gate, ScheduleStats, probe_loop
 from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
+from monitor.store.history import History, history_writer
 from monitor.triage.client import LlmClient
 from monitor.triage.service import Triage
 from monitor.web.server import serve
@@ -150,8 +151,9 @@ def _warn_overruns(plan: Plan) -> None:
 
 
 def _start_stages(
-    tg: asyncio.TaskGroup, runtime: Runtime, settings: Settings, clock: Clock, http: Sessions
-) -> None:
+    tg: asyncio.TaskGroup, runtime: Runtime, settings: Settings, clock: Clock, http: Sessions,
+    history: History,
+) -> None:  # fmt: skip
     gate = make_gate(settings, runtime.plan)
     tg.create_task(loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag")
     for p in runtime.plan.probes:
@@ -164,6 +166,9 @@ def _start_stages(
                    name="detector-tick")  # fmt: skip
     for name, factory in runtime.notifier.tasks(runtime.alerts):
         tg.create_task(factory(), name=name)
+    writer = history_writer(history, runtime.detector.rollups, runtime.notifier.subscribe(),
+                            clock, settings.store.flush_s)  # fmt: skip
+    tg.create_task(writer, name="history")
     if settings.web.enabled:
 
         def listening(port: int) -> None:
@@ -184,7 +189,9 @@ async def run(
     plan = build_plan(settings)
     _warn_overruns(plan)
     outbox = Outbox(settings.notify.outbox_path)
+    history = History(settings.store)
     await outbox.open()
+    await history.open()
     try:
         async with sessions(settings, clock, plan) as http:
             results: DropOldestQueue[ProbeResult] = DropOldestQueue(settings.queue_size)
@@ -197,13 +204,14 @@ async def run(
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
             runtime = Runtime(plan, results, alerts, ScheduleStats(), lag, detector, notifier,
                               notifier.subscribe())  # fmt: skip
+            await history.load_into(detector.rollups, clock.wall())
             log.info(
                 "monitor_started", extra={"endpoints": len(plan.probes), "version": __version__}
             )
             try:
                 async with asyncio.TaskGroup() as tg:
                     tg.create_task(_terminate_when(stop), name="stop-watch")
-                    _start_stages(tg, runtime, settings, clock, http)
+                    _start_stages(tg, runtime, settings, clock, http, history)
                     if consumer is not None:
                         tg.create_task(consumer(runtime), name="consumer")
                     for name, factory in extras:
@@ -212,5 +220,6 @@ async def run(
                 pass
     finally:
         await outbox.close()
+        await history.close()
     log.info("monitor_stopped", extra={"probes": runtime.stats.probes, "dropped": results.dropped})
     return runtime

@@ -27,6 +27,7 @@ from monitor.notify import ChannelSettings
 from monitor.notify.breaker import BreakerSettings
 from monitor.notify.log import LogSpec
 from monitor.notify.retry import RetrySettings
+from monitor.store.history import StoreSettings
 from monitor.triage.service import TriageSettings
 from monitor.urls import HttpUrlStr
 from monitor.web.config import WebSettings
@@ -182,6 +183,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -14,6 +14,7 @@ from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim
+from monitor.store.history import StoreSettings
 
 
 async def test_outage_alert_then_stop_with_zero_tasks_left(tmp_path: Path) -> None:
@@ -22,7 +23,10 @@ async def test_outage_alert_then_stop_with_zero_tasks_left(tmp_path: Path) -> No
     await cluster.start()
     await cluster.apply(ChaosRule(venue="okx", kind=ChaosKind.OUTAGE, mode="refused"))
     notify = NotifySettings(outbox_path=tmp_path / "outbox.sqlite3")
-    settings = point_at_sim(Settings(interval_s=0.1, timeout_s=1.0, notify=notify), cluster.urls)
+    store = StoreSettings(path=tmp_path / "history.sqlite3")
+    settings = point_at_sim(
+        Settings(interval_s=0.1, timeout_s=1.0, notify=notify, store=store), cluster.urls
+    )
     stop = asyncio.Event()
     fired = []
 

@@ -48,13 +48,14 @@ class Rollups:
         self.closed: dict[str, collections.deque[Rollup]] = collections.defaultdict(
             lambda: collections.deque(maxlen=keep_minutes)
         )
+        self.unsaved: list[tuple[str, Rollup]] = []  # closed since the history last took them
 
     def add(self, result: ProbeResult) -> None:
         minute = result.started_wall_s // MINUTE_S * MINUTE_S
         current = self._open.get(result.endpoint_id)
         if current is None or current.minute_s != minute:
             if current is not None:
-                self.closed[result.endpoint_id].append(current.close())
+                self._keep(result.endpoint_id, current.close())
             current = self._open[result.endpoint_id] = _Open(minute, [])
         current.count += 1
         if result.outcome in ERROR_OUTCOMES:
@@ -66,8 +67,20 @@ class Rollups:
         """Close every minute that ended before `wall_s` (endpoints that went quiet)."""
         for endpoint_id, current in list(self._open.items()):
             if current.minute_s + MINUTE_S <= wall_s:
-                self.closed[endpoint_id].append(current.close())
+                self._keep(endpoint_id, current.close())
                 del self._open[endpoint_id]
+
+    def _keep(self, endpoint_id: str, rollup: Rollup) -> None:
+        self.closed[endpoint_id].append(rollup)
+        self.unsaved.append((endpoint_id, rollup))
+
+    def restore(self, endpoint_id: str, rollups: list[Rollup]) -> None:
+        """Put back what the history kept from before a restart (oldest first)."""
+        self.closed[endpoint_id].extend(rollups)
+
+    def take_unsaved(self) -> list[tuple[str, Rollup]]:
+        taken, self.unsaved = self.unsaved, []
+        return taken
 
     def series(self, endpoint_id: str, since_s: float = 0.0) -> list[Rollup]:
         return [r for r in self.closed.get(endpoint_id, ()) if r.minute_s >= since_s]

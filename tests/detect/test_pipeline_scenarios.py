@@ -21,6 +21,7 @@ from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, TimelineStep, play
 from monitor.sim.wiring import point_at_sim
+from monitor.store.history import StoreSettings
 
 INTERVAL_S = 0.1
 VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
@@ -52,7 +53,9 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
     await cluster.start()
     scratch = tempfile.TemporaryDirectory()
     notify = NotifySettings(outbox_path=Path(scratch.name) / "outbox.sqlite3")
+    store = StoreSettings(path=Path(scratch.name) / "history.sqlite3")
     values: dict[str, Any] = {"interval_s": INTERVAL_S, "timeout_s": 0.3, "notify": notify,
+                              "store": store,
                               **overrides}  # fmt: skip
     settings = point_at_sim(Settings(**values), cluster.urls)
     harness = Harness(cluster, asyncio.Queue())

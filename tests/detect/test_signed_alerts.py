@@ -20,6 +20,7 @@ from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim, sim_credentials, with_credentials
+from monitor.store.history import StoreSettings
 from monitor.triage import prompts
 
 
@@ -42,7 +43,14 @@ async def first_firing(
     notify = NotifySettings(outbox_path=tmp_path / "outbox.sqlite3",
                             channels=[JsonlSpec(name="file", path=alerts_file)])  # fmt: skip
     settings = with_credentials(
-        point_at_sim(Settings(interval_s=0.1, notify=notify), {venue: cluster.urls[venue]}),
+        point_at_sim(
+            Settings(
+                interval_s=0.1,
+                notify=notify,
+                store=StoreSettings(path=tmp_path / "history.sqlite3"),
+            ),
+            {venue: cluster.urls[venue]},
+        ),
         {venue: creds},
     )
     stop = asyncio.Event()

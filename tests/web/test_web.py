@@ -19,6 +19,7 @@ from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim
+from monitor.store.history import StoreSettings
 from monitor.web.config import WebSettings
 
 TOKEN = "web-token-5150"
@@ -61,7 +62,8 @@ async def test_surfaces_of_a_running_monitor(tmp_path: Path) -> None:
     await cluster.apply(ChaosRule(venue="okx", kind=ChaosKind.OUTAGE, mode="refused"))
     settings = point_at_sim(
         Settings(interval_s=0.1, notify=NotifySettings(outbox_path=tmp_path / "o.sqlite3"),
-                 web=WebSettings(port=0, token=TOKEN)),  # type: ignore[arg-type]
+                 store=StoreSettings(path=tmp_path / "h.sqlite3"),
+                 web=WebSettings(port=0, token=TOKEN)),
         cluster.urls,
     )  # fmt: skip
     stop = asyncio.Event()

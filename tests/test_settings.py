@@ -110,7 +110,9 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     from monitor.notify.retry import RetrySettings  # noqa: PLC0415
     from monitor.settings import NotifySettings  # noqa: PLC0415
     from monitor.triage.client import LlmSettings, StepSettings  # noqa: PLC0415
+    from monitor.store.history import StoreSettings  # noqa: PLC0415
     from monitor.triage.service import TriageSettings  # noqa: PLC0415
+    from monitor.web.config import WebSettings  # noqa: PLC0415
 
     names = [f"MONITOR_{f.upper()}" for f in Settings.model_fields]
     names += [f"MONITOR_RULES__{f.upper()}" for f in Thresholds.model_fields]
@@ -121,6 +123,8 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     names += [f"MONITOR_TRIAGE__{f.upper()}" for f in TriageSettings.model_fields]
     names += [f"MONITOR_TRIAGE__LLM__{f.upper()}" for f in LlmSettings.model_fields]
     names += [f"MONITOR_TRIAGE__CLASSIFY__{f.upper()}" for f in StepSettings.model_fields]
+    names += [f"MONITOR_WEB__{f.upper()}" for f in WebSettings.model_fields]
+    names += [f"MONITOR_STORE__{f.upper()}" for f in StoreSettings.model_fields]
     for name in names:
         assert name in text, name
     active = dict(

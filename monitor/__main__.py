@@ -108,6 +108,8 @@ async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> N
                 update={"outbox_path": Path(scratch.name) / "outbox.sqlite3"}
             )
             demo = demo.model_copy(update={"notify": notify})
+        if "port" not in settings.web.model_fields_set:  # never collide with a busy port
+            demo = demo.model_copy(update={"web": settings.web.model_copy(update={"port": 0})})
         if "path" not in settings.store.model_fields_set:
             history = Path(scratch.name) / "history.sqlite3"
             demo = demo.model_copy(

@@ -55,7 +55,12 @@ def render(runtime: Runtime, feed: collections.deque[AlertEvent]) -> str:
     lines = [
         f"exchange-monitor: {len(runtime.plan.probes)} endpoints, {stats.probes} probes,"
         f" missed ticks {stats.missed_ticks}, dropped {runtime.results.dropped},"
-        f" loop lag {runtime.lag.current_s * 1000:.1f} ms",
+        f" loop lag {runtime.lag.current_s * 1000:.1f} ms"
+        + (
+            f", status page http://127.0.0.1:{runtime.listening['web']}/"
+            if "web" in runtime.listening
+            else ""
+        ),
         f"  {'VENUE':<10} {'STATE':<12} {'AVAIL':>7} {'ERR':>6} {'P50':>7} {'P95':>7} {'P99':>7}"
         f" {'OFFSET':>7}  FIRING",
     ]

@@ -109,8 +109,8 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     from monitor.notify.breaker import BreakerSettings  # noqa: PLC0415
     from monitor.notify.retry import RetrySettings  # noqa: PLC0415
     from monitor.settings import NotifySettings  # noqa: PLC0415
-    from monitor.triage.client import LlmSettings, StepSettings  # noqa: PLC0415
     from monitor.store.history import StoreSettings  # noqa: PLC0415
+    from monitor.triage.client import LlmSettings, StepSettings  # noqa: PLC0415
     from monitor.triage.service import TriageSettings  # noqa: PLC0415
     from monitor.web.config import WebSettings  # noqa: PLC0415
 

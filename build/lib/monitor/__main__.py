@@ -1,0 +1,195 @@
+"""CLI: `python -m monitor [run|demo|sim|check-config]`.
+
+Exit codes: 0 clean stop, 1 unexpected error or forced stop, 2 invalid configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.resources
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor import app, console, logs
+from monitor.clock import Clock, SystemClock
+from monitor.probes.plan import budget_overruns, build_plan
+from monitor.settings import ConfigError, Settings, load_settings
+from monitor.sim.control import control_app
+from monitor.sim.server import SimCluster
+from monitor.sim.timeline import Timeline, load_timeline, play
+from monitor.sim.wiring import point_at_sim
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+log = logging.getLogger("monitor")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m monitor", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="probe the configured exchanges (default)")
+    demo = sub.add_parser("demo", help="run against the built-in simulated exchanges")
+    demo.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+    demo.add_argument("--timeline", type=Path, default=None, help="chaos timeline (TOML)")
+    demo.add_argument("--every", type=float, default=2.0, help="table refresh period, s")
+    sim = sub.add_parser("sim", help="serve the simulated exchanges for another monitor")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--base-port", type=int, default=8701, help="first venue port")
+    sim.add_argument("--control-port", type=int, default=8700)
+    sim.add_argument("--timeline", type=Path, default=None)
+    sim.add_argument("--latency-ms", type=float, default=20.0)
+    sim.add_argument("--jitter-ms", type=float, default=30.0)
+    sub.add_parser("check-config", help="validate settings and print the probe plan")
+    return parser
+
+
+def _install_signals(stop: asyncio.Event, grace_s: float) -> None:
+    """First SIGINT/SIGTERM: stop gracefully within `grace_s`. Second: exit at once."""
+    loop = asyncio.get_running_loop()
+
+    def forced() -> None:
+        log.error("shutdown_forced", extra={"grace_s": grace_s})
+        os._exit(EXIT_ERROR)
+
+    def on_signal() -> None:
+        if stop.is_set():
+            forced()
+        stop.set()
+        loop.call_later(grace_s, forced)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+
+
+def _run_loop(main: Coroutine[Any, Any, None], use_uvloop: bool) -> None:
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if use_uvloop:
+        try:
+            import uvloop  # noqa: PLC0415 - optional speed-up
+
+            factory = uvloop.new_event_loop
+        except ImportError:
+            factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)
+
+
+async def _run(settings: Settings, clock: Clock) -> None:
+    stop = asyncio.Event()
+    _install_signals(stop, settings.shutdown_grace_s)
+    await app.run(settings, clock, stop)
+
+
+def builtin_timeline() -> Timeline:
+    resource = importlib.resources.files("monitor.sim") / "demo_timeline.toml"
+    with importlib.resources.as_file(resource) as path:
+        return load_timeline(path)
+
+
+async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    _install_signals(stop, settings.shutdown_grace_s)
+    if args.duration is not None:
+        asyncio.get_running_loop().call_later(args.duration, stop.set)
+    timeline = load_timeline(args.timeline) if args.timeline else builtin_timeline()
+    cluster = SimCluster(clock, base_latency_ms=15, jitter_ms=20, seed=7)
+    await cluster.start()
+    scratch = tempfile.TemporaryDirectory(prefix="exchange-monitor-demo-")
+    try:
+        demo = point_at_sim(settings, cluster.urls)
+        if "outbox_path" not in settings.notify.model_fields_set:  # a demo leaves nothing behind
+            notify = settings.notify.model_copy(
+                update={"outbox_path": Path(scratch.name) / "outbox.sqlite3"}
+            )
+            demo = demo.model_copy(update={"notify": notify})
+        if "port" not in settings.web.model_fields_set:  # never collide with a busy port
+            demo = demo.model_copy(update={"web": settings.web.model_copy(update={"port": 0})})
+        if "path" not in settings.store.model_fields_set:
+            history = Path(scratch.name) / "history.sqlite3"
+            demo = demo.model_copy(
+                update={"store": settings.store.model_copy(update={"path": history})}
+            )
+
+        async def consume(runtime: app.Runtime) -> None:
+            await console.live_table(runtime, clock, sys.stdout, args.every)
+
+        chaos: app.Extra = ("chaos-timeline", lambda: play(timeline, cluster, clock))
+        await app.run(demo, clock, stop, consume, extras=[chaos])
+    finally:
+        await cluster.stop()
+        scratch.cleanup()
+
+
+async def _sim(settings: Settings, clock: Clock, args: argparse.Namespace) -> None:
+    from aiohttp import web  # noqa: PLC0415 - only the sim command serves HTTP here
+
+    stop = asyncio.Event()
+    _install_signals(stop, settings.shutdown_grace_s)
+    cluster = SimCluster(clock, base_latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
+    ports = {name: args.base_port + i for i, name in enumerate(cluster.venues)}
+    await cluster.start(args.host, ports)
+    runner = web.AppRunner(control_app(cluster), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.control_port).start()
+    for venue, url in cluster.urls.items():
+        print(f"MONITOR_EXCHANGES__{venue.upper()}__BASE_URL={url}", flush=True)
+    print(f"# control API: http://{args.host}:{args.control_port}/chaos", flush=True)
+    try:
+        if args.timeline is not None:
+            player = asyncio.create_task(play(load_timeline(args.timeline), cluster, clock))
+            await stop.wait()
+            player.cancel()
+        else:
+            await stop.wait()
+    finally:
+        await runner.cleanup()
+        await cluster.stop()
+
+
+def _check_config(settings: Settings) -> int:
+    plan = build_plan(settings)
+    for probe in plan.probes:
+        print(
+            f"{probe.endpoint_id:<24} every {probe.interval_s:g}s timeout {probe.timeout_s:g}s"
+            f"{' fresh-connection' if probe.fresh_connection else ''}  {probe.method} {probe.url}"
+        )
+    for venue, (wanted, budget) in budget_overruns(plan).items():
+        print(f"warning: {venue} schedule needs {wanted:.0f} weight/min, budget is {budget}")
+    print(f"ok: {len(plan.probes)} endpoints")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        # The demo probes every second and keeps one-minute windows, so that a newcomer sees
+        # alerts fire and resolve within its 90 s timeline; the environment still overrides.
+        overrides: dict[str, Any] = {}
+        if command == "demo":
+            overrides = {"interval_s": 1.0, "detect": {"window_max_age_s": 60.0}}
+        settings = load_settings(os.environ, **overrides)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    logs.configure(settings.log_level, settings.log_format)
+    if command == "check-config":
+        return _check_config(settings)
+    clock = SystemClock()
+    runners = {
+        "run": lambda: _run(settings, clock),
+        "demo": lambda: _demo(settings, clock, args),
+        "sim": lambda: _sim(settings, clock, args),
+    }
+    _run_loop(runners[command](), settings.uvloop)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Composition root: opens resources, builds the stages from settings and runs them in ONE
+TaskGroup. Stopping = setting `stop`; the TaskGroup ends through `TerminateTaskGroup`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+
+from monitor import __version__
+from monitor.clock import Clock
+from monitor.detect.detector import Detector, detector_loop, detector_ticker
+from monitor.detect.health import health
+from monitor.models import AlertEvent, ProbeResult
+from monitor.notify import SINKS
+from monitor.notify.base import SinkContext
+from monitor.notify.notifier import Notifier
+from monitor.notify.outbox import Outbox
+from monitor.probes.health import LoopLag, loop_lag_ticker
+from monitor.probes.http import HttpProbe
+from monitor.probes.plan import Plan, budget_overruns, build_plan
+from monitor.probes.runner import Gate, ScheduleStats, probe_loop
+from monitor.probes.tracing import phase_trace_config
+from monitor.queues import DropOldestQueue
+from monitor.settings import Settings
+from monitor.store.history import History, history_writer
+from monitor.triage.client import LlmClient
+from monitor.triage.service import Triage
+from monitor.web.server import serve
+
+log = logging.getLogger("monitor.app")
+
+USER_AGENT = f"exchange-monitor/{__version__}"
+MIN_KEEPALIVE_S = 30.0
+
+
+class TerminateTaskGroup(Exception):
+    """Raised inside the TaskGroup to end it (Python 3.11 has no TaskGroup.cancel())."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Runtime:
+    """What the stages share, visible to consumers and tests."""
+
+    plan: Plan
+    results: DropOldestQueue[ProbeResult]
+    alerts: asyncio.Queue[AlertEvent]
+    stats: ScheduleStats
+    lag: LoopLag
+    detector: Detector
+    notifier: Notifier
+    feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for displays and tests
+    listening: dict[str, int] = dataclasses.field(default_factory=dict)  # surface -> port
+
+
+Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
+Extra = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
+
+
+def keepalive_s(plan: Plan) -> float:
+    """Idle connections must outlive the longest interval, or they reopen in bursts."""
+    longest = max((p.interval_s for p in plan.probes), default=0.0)
+    return max(MIN_KEEPALIVE_S, 2 * longest + 1)
+
+
+def _session(connector: aiohttp.TCPConnector, clock: Clock | None) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=connector,
+        # Deadlines belong to the caller (asyncio.timeout): disable aiohttp's 300 s default.
+        timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None),
+        trace_configs=[phase_trace_config(clock)] if clock is not None else None,
+        headers={"User-Agent": USER_AGENT},
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sessions:
+    warm: aiohttp.ClientSession  # probes on reused connections: what a trading bot sees
+    cold: aiohttp.ClientSession  # probes on a new connection each time (DNS + TCP + TLS)
+    notify: aiohttp.ClientSession  # channels: never shares a pool with the probes
+
+
+@contextlib.asynccontextmanager
+async def sessions(settings: Settings, clock: Clock, plan: Plan) -> AsyncIterator[Sessions]:
+    limit = settings.max_in_flight
+    warm = aiohttp.TCPConnector(limit=limit, limit_per_host=0, ttl_dns_cache=300,
+                                keepalive_timeout=keepalive_s(plan))  # fmt: skip
+    cold = aiohttp.TCPConnector(limit=limit, limit_per_host=0, force_close=True,
+                                use_dns_cache=False)  # fmt: skip
+    async with (
+        _session(warm, clock) as warm_session,
+        _session(cold, clock) as cold_session,
+        _session(aiohttp.TCPConnector(limit=100), None) as notify_session,
+    ):
+        yield Sessions(warm_session, cold_session, notify_session)
+
+
+def make_gate(settings: Settings, plan: Plan) -> Gate:
+    return Gate(
+        AsyncLimiter(settings.global_rate_per_s, 1.0),
+        {venue: AsyncLimiter(budget, 60.0) for venue, budget in plan.budgets_per_min.items()},
+        asyncio.Semaphore(settings.max_in_flight),
+    )
+
+
+def make_triage(
+    settings: Settings, clock: Clock, session: aiohttp.ClientSession, detector: Detector
+) -> Triage:
+    """Rule-based triage always; the LLM when enabled. Its context: every venue's state."""
+    config = settings.triage
+    client = LlmClient(config.llm, session, clock) if config.enabled else None
+
+    def venue_states() -> dict[str, str]:
+        return {venue.venue: venue.state for venue in health(detector)}
+
+    return Triage(config, client, clock, venue_states)
+
+
+def make_notifier(
+    settings: Settings, clock: Clock, outbox: Outbox, session: aiohttp.ClientSession,
+    triage: Triage,
+) -> Notifier:  # fmt: skip
+    ctx = SinkContext(session, clock)
+    channels = []
+    for spec in settings.notify.channels:
+        _, sink_class, kind = SINKS[spec.type]
+        channels.append((spec, kind, sink_class(spec, ctx)))
+    notify = settings.notify
+    return Notifier(channels, outbox, clock, group_window_s=notify.group_window_s,
+                    retry=notify.retry, breaker=notify.breaker, triage=triage)  # fmt: skip
+
+
+async def _terminate_when(stop: asyncio.Event) -> None:
+    await stop.wait()
+    raise TerminateTaskGroup
+
+
+def _warn_overruns(plan: Plan) -> None:
+    for venue, (wanted, budget) in budget_overruns(plan).items():
+        log.warning(
+            "schedule_exceeds_budget",
+            extra={"venue": venue, "weight_per_min": round(wanted), "budget_per_min": budget},
+        )
+
+
+def _start_stages(
+    tg: asyncio.TaskGroup, runtime: Runtime, settings: Settings, clock: Clock, http: Sessions,
+    history: History,
+) -> None:  # fmt: skip
+    gate = make_gate(settings, runtime.plan)
+    tg.create_task(loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag")
+    for p in runtime.plan.probes:
+        probe = HttpProbe(p, http.cold if p.fresh_connection else http.warm, clock,
+                          settings.body_max_bytes, gate.offsets)  # fmt: skip
+        loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
+        tg.create_task(loop, name=f"probe:{p.endpoint_id}")
+    tg.create_task(detector_loop(runtime.detector, runtime.results), name="detector")
+    tg.create_task(detector_ticker(runtime.detector, clock, settings.detect.tick_s),
+                   name="detector-tick")  # fmt: skip
+    for name, factory in runtime.notifier.tasks(runtime.alerts):
+        tg.create_task(factory(), name=name)
+    writer = history_writer(history, runtime.detector.rollups, runtime.notifier.subscribe(),
+                            clock, settings.store.flush_s)  # fmt: skip
+    tg.create_task(writer, name="history")
+    if settings.web.enabled:
+
+        def listening(port: int) -> None:
+            runtime.listening["web"] = port
+            log.info("web_listening", extra={"host": settings.web.host, "port": port})
+
+        tg.create_task(serve(runtime, settings.web, clock, listening), name="web")
+
+
+async def run(
+    settings: Settings,
+    clock: Clock,
+    stop: asyncio.Event,
+    consumer: Consumer | None = None,
+    extras: Sequence[Extra] = (),
+) -> Runtime:
+    """Run every stage until `stop` is set; return the shared state for inspection."""
+    plan = build_plan(settings)
+    _warn_overruns(plan)
+    outbox = Outbox(settings.notify.outbox_path)
+    history = History(settings.store)
+    await outbox.open()
+    await history.open()
+    try:
+        async with sessions(settings, clock, plan) as http:
+            results: DropOldestQueue[ProbeResult] = DropOldestQueue(settings.queue_size)
+            # Alerts are transitions, few and precious: never dropped (inhibition and flap
+            # damping keep their number small).
+            alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
+            lag = LoopLag()
+            detector = Detector(settings, plan, clock, alerts, lag, results)
+            triage = make_triage(settings, clock, http.notify, detector)
+            notifier = make_notifier(settings, clock, outbox, http.notify, triage)
+            runtime = Runtime(plan, results, alerts, ScheduleStats(), lag, detector, notifier,
+                              notifier.subscribe())  # fmt: skip
+            await history.load_into(detector.rollups, clock.wall())
+            log.info(
+                "monitor_started", extra={"endpoints": len(plan.probes), "version": __version__}
+            )
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(_terminate_when(stop), name="stop-watch")
+                    _start_stages(tg, runtime, settings, clock, http, history)
+                    if consumer is not None:
+                        tg.create_task(consumer(runtime), name="consumer")
+                    for name, factory in extras:
+                        tg.create_task(factory(), name=name)
+            except* TerminateTaskGroup:
+                pass
+    finally:
+        await outbox.close()
+        await history.close()
+    log.info("monitor_stopped", extra={"probes": runtime.stats.probes, "dropped": results.dropped})
+    return runtime

@@ -1,0 +1,1 @@
+"""Stage 2: windows over ProbeResults, rules as data, and the alert lifecycle."""

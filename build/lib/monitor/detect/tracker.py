@@ -1,0 +1,138 @@
+"""Mutable per-endpoint and per-venue state the rules read. Updated once per result."""
+
+from __future__ import annotations
+
+import collections
+
+from monitor.detect.thresholds import Thresholds
+from monitor.detect.window import CODE, ERROR_OUTCOMES, OUTCOMES, Window
+from monitor.exchanges import EndpointKind
+from monitor.models import Outcome, Phases, ProbeResult
+from monitor.probes.histogram import LATENCY_BUCKETS_S, Histogram
+
+NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECT_ERROR})
+PHASES = ("dns", "connect", "server", "ttfb")
+
+
+class EndpointTracker:
+    """One endpoint: its window, failure streak, staleness counters and last result."""
+
+    __slots__ = (
+        "endpoint", "endpoint_id", "frozen_count", "frozen_since_s", "kind", "last",
+        "latency", "outcome_totals", "recent_errors", "streak", "streak_kind", "thresholds",
+        "venue", "window",
+    )  # fmt: skip
+
+    def __init__(
+        self, endpoint_id: str, venue: str, endpoint: str, kind: EndpointKind,
+        thresholds: Thresholds, window: Window, recent_errors: int,
+    ) -> None:  # fmt: skip
+        self.endpoint_id = endpoint_id
+        self.venue = venue
+        self.endpoint = endpoint
+        self.kind = kind
+        self.thresholds = thresholds
+        self.window = window
+        self.last: ProbeResult | None = None
+        self.streak = 0  # consecutive error outcomes
+        self.streak_kind: Outcome | None = None  # their outcome if all alike, else None
+        self.frozen_count = 0  # consecutive results repeating the same market data
+        self.frozen_since_s = 0.0  # monotonic time the current market data was first seen
+        self.recent_errors: collections.deque[str] = collections.deque(maxlen=recent_errors)
+        self.latency = Histogram(LATENCY_BUCKETS_S)  # every probe's duration, for /metrics
+        self.outcome_totals = [0] * len(OUTCOMES)  # monotonic, for /metrics
+
+    @property
+    def failing(self) -> bool:
+        return self.last is not None and self.last.outcome in ERROR_OUTCOMES
+
+    @property
+    def network_failing(self) -> bool:
+        return self.last is not None and self.last.outcome in NETWORK_OUTCOMES
+
+    def observe(self, result: ProbeResult, now: float, trusted: bool) -> None:
+        outcome = result.outcome
+        latency = result.latency_s if trusted and outcome.is_success else None
+        self.window.add(now, outcome, latency)
+        self.latency.record(result.latency_s)
+        self.outcome_totals[CODE[outcome]] += 1
+        if outcome in ERROR_OUTCOMES:
+            self.streak += 1
+            if self.streak == 1:
+                self.streak_kind = outcome
+            elif self.streak_kind is not outcome:
+                self.streak_kind = None
+            limit = self.thresholds.consecutive_failures
+            if self.streak == limit:
+                self.window.uncount_last(limit)  # an outage, not an error rate
+            elif self.streak > limit:
+                self.window.uncount_last(1)
+        else:
+            self.streak, self.streak_kind = 0, None
+        if result.detail and not outcome.is_success:
+            self.recent_errors.appendleft(result.detail)
+        self._track_frozen(result, now)
+        self.last = result
+
+    def _track_frozen(self, result: ProbeResult, now: float) -> None:
+        previous = self.last
+        same = (
+            previous is not None
+            and (result.data_time_s is not None or result.data_seq is not None)
+            and previous.data_time_s == result.data_time_s
+            and previous.data_seq == result.data_seq
+        )
+        if same:
+            self.frozen_count += 1
+        else:
+            self.frozen_count, self.frozen_since_s = 0, now
+
+
+class VenueTracker:
+    """A venue's endpoints, and the venue-wide facts the latest results carry."""
+
+    __slots__ = (
+        "clock_offset_s",
+        "endpoints",
+        "is_exchange",
+        "name",
+        "phases",
+        "signing_window_ms",
+    )
+
+    def __init__(
+        self, name: str, is_exchange: bool, signing_window_ms: tuple[float, float] | None
+    ) -> None:
+        self.name = name
+        self.is_exchange = is_exchange
+        self.signing_window_ms = signing_window_ms
+        self.endpoints: list[EndpointTracker] = []
+        self.clock_offset_s: float | None = None
+        self.phases = {name: Histogram(LATENCY_BUCKETS_S) for name in PHASES}
+
+    def record_phases(self, phases: Phases | None) -> None:
+        if phases is None:
+            return
+        for name in PHASES:
+            value = getattr(phases, f"{name}_s")
+            if value is not None:
+                self.phases[name].record(value)
+
+    @property
+    def public(self) -> list[EndpointTracker]:
+        """A venue's outage is judged on its public endpoints (signed probes run slower)."""
+        return [e for e in self.endpoints if e.kind is not EndpointKind.ACCOUNT]
+
+    @property
+    def all_failing(self) -> bool:
+        public = self.public
+        return bool(public) and all(e.failing for e in public)
+
+    @property
+    def all_network_failing(self) -> bool:
+        public = self.public
+        return bool(public) and all(e.network_failing for e in public)
+
+    @property
+    def longest_streak(self) -> int:
+        return max((e.streak for e in self.endpoints), default=0)

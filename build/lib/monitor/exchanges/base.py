@@ -1,0 +1,278 @@
+"""What every venue profile is: its endpoints and a pure interpretation of their answers.
+
+`interpret()` runs the steps every venue shares (decode, rate-limit statuses, venue error
+envelope, HTTP errors, success shape) and asks the venue's `VenueRules` only what differs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import enum
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import orjson
+import pydantic
+
+from monitor.models import Outcome
+
+DETAIL_MAX_CHARS = 200
+NOT_JSON: Any = object()  # what body_error() receives when the body is not JSON
+JSON_OBJECT: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(dict[str, Any])
+
+
+class EndpointKind(enum.StrEnum):
+    PING = "ping"
+    TIME = "time"
+    STATUS = "status"
+    MARKET = "market"
+    HTTP = "http"  # an arbitrary target from config
+    ACCOUNT = "account"  # a signed, read-only account endpoint
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A probed request. `path` includes the query string; `weight` counts against the
+    venue's request budget as the venue counts it."""
+
+    name: str
+    path: str
+    kind: EndpointKind
+    method: str = "GET"
+    weight: int = 1
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Facts:
+    """What a successful (or venue-flagged) body says, beyond its outcome."""
+
+    outcome: Outcome = Outcome.OK
+    detail: str | None = None
+    server_time_s: float | None = None
+    time_resolution_s: float = 0.0  # e.g. Kraken's server time has 1 s resolution
+    data_time_s: float | None = None
+    data_seq: str | None = None
+    venue_status: str | None = None
+    permissions: str | None = None  # a signed endpoint's key permissions: "read,trade"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Interpretation:
+    """The profile's verdict on one HTTP answer."""
+
+    outcome: Outcome
+    detail: str | None = None
+    server_time_s: float | None = None
+    time_resolution_s: float = 0.0
+    data_time_s: float | None = None
+    data_seq: str | None = None
+    venue_status: str | None = None
+    rate_used_ratio: float | None = None
+    retry_after_s: float | None = None
+    ban_until_s: float | None = None
+    auth_problem: str | None = None
+    permissions: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HeaderHints:
+    rate_used_ratio: float | None = None
+    retry_after_s: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BodyError:
+    """A venue error found inside a JSON body (whatever the HTTP status)."""
+
+    outcome: Outcome
+    detail: str
+    ban_until_s: float | None = None
+    retry_after_s: float | None = None
+    auth_problem: str | None = None
+
+
+class VenueRules(Protocol):
+    """The venue-specific part of interpretation. Implementations are pure."""
+
+    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints: ...
+
+    def body_error(self, status: int, payload: Any) -> BodyError | None:
+        """A venue error in the body (or, for a non-JSON body `NOT_JSON`, in the status)."""
+        ...
+
+    def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        """Facts from a success body; raises pydantic.ValidationError on a wrong shape."""
+        ...
+
+
+class RetryAfterHints:
+    """Header hints for venues whose only header of interest is Retry-After."""
+
+    __slots__ = ()
+
+    def header_hints(self, headers: Mapping[str, str], now_s: float) -> HeaderHints:
+        return HeaderHints(None, parse_retry_after(headers.get("Retry-After"), now_s))
+
+
+def envelope_error(
+    status: int, detail: str, *, rate_limited: bool, auth_problem: str | None = None
+) -> BodyError:
+    """The verdict on a venue error code found in a body, whatever the HTTP status."""
+    if auth_problem is not None:
+        return BodyError(Outcome.AUTH_ERROR, detail, auth_problem=auth_problem)
+    if rate_limited:
+        return BodyError(Outcome.RATE_LIMITED, detail)
+    if status >= 400:
+        return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {detail}")
+    return BodyError(Outcome.EXCHANGE_ERROR, detail)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExchangeProfile:
+    """A venue: where it lives, what we probe, and how to read its answers."""
+
+    name: str
+    base_url: str
+    endpoints: tuple[Endpoint, ...]
+    rules: VenueRules
+    budget_per_min: int  # our default request budget, well below the venue's published limit
+    published_limit: str  # for docs and the budget rule
+    staleness: str  # how stale market data is detected on this venue
+    account: Endpoint | None = None  # the signed read-only endpoint, probed with credentials
+    # How far (ms) a signed request's timestamp may run ahead of / behind the server's clock;
+    # None where the venue signs with a nonce instead of a timestamp.
+    signing_window_ms: tuple[float, float] | None = None
+
+    def endpoint(self, name: str) -> Endpoint:
+        candidates: tuple[Endpoint, ...] = self.endpoints
+        if self.account is not None:
+            candidates += (self.account,)
+        for ep in candidates:
+            if ep.name == name:
+                return ep
+        raise KeyError(name)
+
+    def interpret(
+        self, endpoint: Endpoint, status: int, headers: Mapping[str, str], body: bytes, now_s: float
+    ) -> Interpretation:
+        return interpret(self.rules, endpoint, status, headers, body, now_s)
+
+
+class MaintenanceWindow(pydantic.BaseModel):
+    """OKX and Bybit publish maintenance as a list of windows, each with a `state`."""
+
+    state: str
+    title: str = ""
+
+
+def maintenance_facts(windows: list[MaintenanceWindow]) -> Facts:
+    ongoing = [w for w in windows if w.state == "ongoing"]
+    if ongoing:
+        title = ongoing[0].title or "maintenance"
+        return Facts(Outcome.MAINTENANCE, truncate(title), venue_status="maintenance")
+    if any(w.state in ("scheduled", "pre_open") for w in windows):
+        return Facts(venue_status="scheduled")
+    return Facts(venue_status="normal")
+
+
+def permission_words(can_trade: bool, can_withdraw: bool) -> str:
+    return ",".join(["read"] + ["trade"] * can_trade + ["withdraw"] * can_withdraw)
+
+
+def truncate(text: str, limit: int = DETAIL_MAX_CHARS) -> str:
+    """Shorten untrusted text for details; control characters become spaces."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in text[: limit + 1])
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def parse_retry_after(value: str | None, now_s: float) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP-date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - now_s, 0.0)
+
+
+def is_maintenance_text(body: bytes) -> bool:
+    return b"maint" in body[:4096].lower()
+
+
+def _http_failure(status: int, hints: HeaderHints) -> Interpretation:
+    if status == 429:
+        return Interpretation(
+            Outcome.RATE_LIMITED,
+            "HTTP 429",
+            rate_used_ratio=hints.rate_used_ratio,
+            retry_after_s=hints.retry_after_s,
+        )
+    return Interpretation(
+        Outcome.HTTP_ERROR, f"HTTP {status}", rate_used_ratio=hints.rate_used_ratio
+    )
+
+
+def _shape_error(exc: pydantic.ValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "unexpected shape"
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return truncate(f"unexpected shape at {where}: {first['msg']}")
+
+
+def interpret(
+    rules: VenueRules,
+    endpoint: Endpoint,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    now_s: float,
+) -> Interpretation:
+    """The shared decision order: maintenance 503, then the venue's own error codes (they
+    beat HTTP statuses), then HTTP statuses, then the success body's shape."""
+    hints = rules.header_hints(headers, now_s)
+    if status == 503 and is_maintenance_text(body):
+        return Interpretation(Outcome.MAINTENANCE, "HTTP 503 maintenance")
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        payload = NOT_JSON
+    err = rules.body_error(status, payload)
+    if err is not None:
+        retry_after = err.retry_after_s if err.retry_after_s is not None else hints.retry_after_s
+        return Interpretation(
+            err.outcome,
+            truncate(err.detail),
+            rate_used_ratio=hints.rate_used_ratio,
+            retry_after_s=retry_after,
+            ban_until_s=err.ban_until_s,
+            auth_problem=err.auth_problem,
+        )
+    if status >= 400:
+        return _http_failure(status, hints)
+    if payload is NOT_JSON:
+        return Interpretation(Outcome.BAD_PAYLOAD, "invalid JSON")
+    try:
+        facts = rules.parse(endpoint, payload)
+    except pydantic.ValidationError as exc:
+        return Interpretation(Outcome.BAD_PAYLOAD, _shape_error(exc))
+    return Interpretation(
+        facts.outcome,
+        facts.detail,
+        server_time_s=facts.server_time_s,
+        time_resolution_s=facts.time_resolution_s,
+        data_time_s=facts.data_time_s,
+        data_seq=facts.data_seq,
+        venue_status=facts.venue_status,
+        rate_used_ratio=hints.rate_used_ratio,
+        retry_after_s=hints.retry_after_s,
+        permissions=facts.permissions,
+    )

@@ -1,0 +1,122 @@
+"""Coinbase Exchange (https://api.exchange.coinbase.com). Errors are `{"message": ...}` with a
+4xx/5xx status; 429 "Public rate limit exceeded". Public endpoints allow about 10 requests/s per
+IP. There is no system-status endpoint in the API: the product's own `status` and
+`cancel_only` / `post_only` / `limit_only` / `trading_disabled` flags say whether it trades."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pydantic
+
+from monitor.exchanges.base import (
+    JSON_OBJECT,
+    BodyError,
+    Endpoint,
+    EndpointKind,
+    ExchangeProfile,
+    Facts,
+    RetryAfterHints,
+    envelope_error,
+    permission_words,
+)
+from monitor.models import Outcome
+
+
+def _auth_problem(status: int, message: str) -> str | None:
+    text = message.lower()
+    if status == 403:
+        return "permission"
+    if "signature" in text:
+        return "signature"
+    if "timestamp" in text:
+        return "timestamp"
+    return "key"
+
+
+class _KeyPermissions(pydantic.BaseModel):
+    can_view: bool
+    can_trade: bool
+    can_transfer: bool
+
+
+class _Time(pydantic.BaseModel):
+    epoch: float
+
+
+class _Product(pydantic.BaseModel):
+    status: str
+    status_message: str | None = ""
+    cancel_only: bool = False
+    post_only: bool = False
+    limit_only: bool = False
+    trading_disabled: bool = False
+
+
+class _Ticker(pydantic.BaseModel):
+    trade_id: int
+    price: str
+    time: dt.datetime
+
+
+class CoinbaseRules(RetryAfterHints):
+    __slots__ = ()
+
+    def body_error(self, status: int, payload: Any) -> BodyError | None:
+        if status in (401, 403):  # Exchange: {"message": ...}; Advanced Trade: {"error": ...}
+            fields = payload if isinstance(payload, dict) else {}
+            text = str(fields.get("message") or fields.get("error") or "")
+            detail = f"HTTP {status} {text}".strip()
+            return BodyError(Outcome.AUTH_ERROR, detail, auth_problem=_auth_problem(status, text))
+        if not (isinstance(payload, dict) and isinstance(payload.get("message"), str)):
+            return None
+        if status < 400 and len(payload) > 1:
+            return None  # a 200 is an error only when its whole body is the message
+        return envelope_error(status, payload["message"], rate_limited=status == 429)
+
+    def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.TIME:
+            return Facts(server_time_s=_Time.model_validate(payload).epoch)
+        if endpoint.kind is EndpointKind.STATUS:
+            return _product_facts(_Product.model_validate(payload))
+        if endpoint.kind is EndpointKind.MARKET:
+            ticker = _Ticker.model_validate(payload)
+            return Facts(data_time_s=ticker.time.timestamp(), data_seq=str(ticker.trade_id))
+        if endpoint.kind is EndpointKind.ACCOUNT:
+            if isinstance(payload, list):  # Exchange /accounts: no permissions reported
+                return Facts()
+            perms = _KeyPermissions.model_validate(payload)  # Advanced Trade key_permissions
+            return Facts(permissions=permission_words(perms.can_trade, perms.can_transfer))
+        JSON_OBJECT.validate_python(payload)
+        return Facts()
+
+
+def _product_facts(product: _Product) -> Facts:
+    if product.status != "online" or product.trading_disabled:
+        detail = product.status_message or f"product {product.status}"
+        return Facts(Outcome.MAINTENANCE, detail, venue_status="maintenance")
+    for flag in ("cancel_only", "post_only", "limit_only"):
+        if getattr(product, flag):
+            return Facts(Outcome.DEGRADED, flag, venue_status=flag)
+    return Facts(venue_status="normal")
+
+
+COINBASE = ExchangeProfile(
+    name="coinbase",
+    base_url="https://api.exchange.coinbase.com",
+    endpoints=(
+        Endpoint("time", "/time", EndpointKind.TIME),
+        Endpoint("status", "/products/BTC-USD", EndpointKind.STATUS),
+        Endpoint("ticker", "/products/BTC-USD/ticker", EndpointKind.MARKET),
+    ),
+    rules=CoinbaseRules(),
+    budget_per_min=300,
+    published_limit="public endpoints: 10 requests/s per IP, bursts to 15",
+    staleness="ticker `time` is the last trade's time and `trade_id` its sequence",
+    signing_window_ms=(30000.0, 30000.0),
+    account=Endpoint("account", "/accounts", EndpointKind.ACCOUNT),
+)
+# Coinbase Advanced Trade (JWT keys) reads its key's permissions from another host and path.
+ADVANCED_ACCOUNT = Endpoint("account", "/api/v3/brokerage/key_permissions", EndpointKind.ACCOUNT)
+ADVANCED_BASE_URL = "https://api.coinbase.com"

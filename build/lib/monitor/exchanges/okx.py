@@ -1,0 +1,95 @@
+"""OKX v5 (https://www.okx.com). Every body is `{"code": "0", "msg": "", "data": [...]}`; a
+non-"0" code is an error even under HTTP 200. Code 50011 is the rate limit, sent with HTTP 200
+or 429. Public market endpoints allow about 20 requests per 2 s per IP; no usage headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+
+from monitor.exchanges.base import (
+    BodyError,
+    Endpoint,
+    EndpointKind,
+    ExchangeProfile,
+    Facts,
+    MaintenanceWindow,
+    RetryAfterHints,
+    envelope_error,
+    maintenance_facts,
+    permission_words,
+)
+
+RATE_LIMIT_CODES = frozenset({"50011", "50061"})
+AUTH_CODES = {"50111": "key", "50105": "key", "50113": "signature", "50110": "ip",
+              "50120": "permission", "50102": "timestamp", "50112": "timestamp"}  # fmt: skip
+
+
+class _Envelope(pydantic.BaseModel):
+    code: str
+    msg: str = ""
+
+
+class _Ts(pydantic.BaseModel):
+    ts: int
+
+
+class _TsData(pydantic.BaseModel):
+    data: list[_Ts] = pydantic.Field(min_length=1)
+
+
+class _Config(pydantic.BaseModel):
+    perm: str
+
+
+class _ConfigData(pydantic.BaseModel):
+    data: list[_Config] = pydantic.Field(min_length=1)
+
+
+class _StatusData(pydantic.BaseModel):
+    data: list[MaintenanceWindow]
+
+
+class OkxRules(RetryAfterHints):
+    __slots__ = ()
+
+    def body_error(self, status: int, payload: Any) -> BodyError | None:
+        if not isinstance(payload, dict) or "code" not in payload:
+            return None
+        try:
+            env = _Envelope.model_validate(payload)
+        except pydantic.ValidationError:
+            return None
+        if env.code == "0":
+            return None
+        detail = f"{env.code} {env.msg}"
+        return envelope_error(status, detail, rate_limited=env.code in RATE_LIMIT_CODES,
+                              auth_problem=AUTH_CODES.get(env.code))  # fmt: skip
+
+    def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.TIME:
+            return Facts(server_time_s=_TsData.model_validate(payload).data[0].ts / 1000)
+        if endpoint.kind is EndpointKind.STATUS:
+            return maintenance_facts(_StatusData.model_validate(payload).data)
+        if endpoint.kind is EndpointKind.ACCOUNT:  # perm: "read_only,trade,withdraw"
+            perm = _ConfigData.model_validate(payload).data[0].perm.split(",")
+            return Facts(permissions=permission_words("trade" in perm, "withdraw" in perm))
+        return Facts(data_time_s=_TsData.model_validate(payload).data[0].ts / 1000)
+
+
+OKX = ExchangeProfile(
+    name="okx",
+    base_url="https://www.okx.com",
+    endpoints=(
+        Endpoint("time", "/api/v5/public/time", EndpointKind.TIME),
+        Endpoint("status", "/api/v5/system/status", EndpointKind.STATUS),
+        Endpoint("ticker", "/api/v5/market/ticker?instId=BTC-USDT", EndpointKind.MARKET),
+    ),
+    rules=OkxRules(),
+    budget_per_min=300,
+    published_limit="public endpoints: about 10-20 requests per 2 s per IP, per endpoint",
+    staleness="ticker `ts` (ms) is the data timestamp",
+    signing_window_ms=(30000.0, 30000.0),
+    account=Endpoint("account", "/api/v5/account/config", EndpointKind.ACCOUNT, weight=1),
+)

@@ -1,0 +1,147 @@
+"""Records that travel the pipeline. Plain, frozen and serialisable (see `as_dict`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+
+class Outcome(enum.StrEnum):
+    """What one probe found. Only `OK` and `DEGRADED` count as a served request."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # venue up but restricted (Kraken cancel_only / post_only)
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    CONNECT_ERROR = "connect_error"
+    RATE_LIMITED = "rate_limited"
+    EXCHANGE_ERROR = "exchange_error"
+    MAINTENANCE = "maintenance"
+    BAD_PAYLOAD = "bad_payload"
+    AUTH_ERROR = "auth_error"  # a signed request refused: key, signature, IP, permission, time
+
+    @property
+    def is_success(self) -> bool:
+        return self in (Outcome.OK, Outcome.DEGRADED)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Phases:
+    """Request phases in seconds; None when the phase did not happen (a reused connection).
+
+    `connect_s` covers TCP connect and, for https, the TLS handshake: aiohttp performs both
+    inside one `create_connection` call and exposes no separate TLS signal.
+    `server_s` is headers-sent to response-headers: the server's share of the request.
+    """
+
+    dns_s: float | None = None
+    connect_s: float | None = None
+    server_s: float | None = None
+    ttfb_s: float | None = None
+    total_s: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """One probe of one endpoint. Target failures are values here, never exceptions."""
+
+    endpoint_id: str  # "<venue>.<endpoint>", unique per process
+    venue: str
+    endpoint: str
+    outcome: Outcome
+    scheduled_s: float  # monotonic instant the probe was due
+    started_wall_s: float  # wall-clock instant the probe started
+    latency_s: float  # whole request including body read, or time until failure
+    sched_lag_s: float  # how late the probe started against its schedule
+    loop_lag_s: float  # event-loop lag measured by the self-health ticker at that time
+    status: int | None = None
+    detail: str | None = None  # short, truncated: venue error code/message or failure kind
+    phases: Phases | None = None
+    body_bytes: int = 0
+    fresh_connection: bool = False
+    server_time_s: float | None = None
+    clock_offset_s: float | None = None  # server time minus our wall clock at the midpoint
+    clock_uncertainty_s: float | None = None  # RTT/2 plus the server clock's resolution/2
+    data_time_s: float | None = None  # market data timestamp, where the venue gives one
+    data_seq: str | None = None  # sequence / update id, where the venue gives one
+    rate_used_ratio: float | None = None  # share of the venue's request budget used
+    retry_after_s: float | None = None
+    ban_until_s: float | None = None  # wall-clock end of an IP ban (Binance 418)
+    venue_status: str | None = None  # status endpoint's word: normal, maintenance, cancel_only...
+    auth_problem: str | None = None  # key | signature | permission | ip | timestamp | nonce
+    key_permissions: str | None = None  # what a signed probe's key may do: "read,trade,withdraw"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (enums as their values)."""
+        return dataclasses.asdict(self)
+
+
+class Severity(enum.StrEnum):
+    """Alert severity, ordered: compare with `rank`."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+class AlertKind(enum.StrEnum):
+    FIRING = "firing"  # a new alert
+    UPDATED = "updated"  # severity changed, flapping began, or new evidence worth telling
+    REMINDER = "reminder"  # still firing after the repeat interval
+    RESOLVED = "resolved"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Evidence:
+    """What was measured when the alert changed. Plain values only (serialisable)."""
+
+    window: dict[str, Any]  # WindowStats as a dict: percentiles, error rate, outcome counts
+    recent_outcomes: tuple[str, ...] = ()  # newest first
+    recent_errors: tuple[str, ...] = ()  # truncated venue error details, newest first
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict)  # offsets, bans, usage...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TriageInfo:
+    """An incident's classification: from the rule-based classifier at once, then from the
+    LLM as an update of the same alert. `analysis` (HIGH and CRITICAL only) separates what was
+    measured from what is guessed."""
+
+    source: str  # "rules" | "llm"
+    incident_type: str
+    severity: Severity
+    confidence: float
+    summary: str
+    model: str | None = None
+    analysis: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One transition of one alert. Only transitions travel; state stays in the detector."""
+
+    kind: AlertKind
+    fingerprint: str  # rule + venue + endpoint: stable across the alert's life
+    rule: str
+    severity: Severity
+    venue: str
+    endpoint: str | None
+    summary: str
+    started_at_s: float  # wall clock, when the alert began firing
+    at_s: float  # wall clock, when this transition happened
+    evidence: Evidence
+    flapping: bool = False
+    previous_severity: Severity | None = None
+    triage: TriageInfo | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

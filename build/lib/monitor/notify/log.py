@@ -1,0 +1,40 @@
+"""The log channel: each notification as one structured log event. Default when no channel
+is configured, and where LOW alerts go by default."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from monitor.models import Severity
+from monitor.notify import escape
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.render import body_lines, title
+
+KIND = ChannelKind.LOG
+log = logging.getLogger("monitor.alerts")
+LEVEL = {Severity.CRITICAL: logging.ERROR, Severity.HIGH: logging.WARNING,
+         Severity.MEDIUM: logging.WARNING, Severity.LOW: logging.INFO}  # fmt: skip
+
+
+class LogSpec(ChannelSpec):
+    type: Literal["log"] = "log"
+
+
+class LogSink:
+    def __init__(self, spec: LogSpec, ctx: SinkContext) -> None:
+        self._spec = spec
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    async def send(self, notification: Notification) -> None:
+        worst = max((e.severity for e in notification.events), key=lambda s: s.rank)
+        firing = notification.firing
+        level = LEVEL[worst] if firing else logging.INFO
+        log.log(level, "notification", extra={
+            "key": notification.key, "title": title(notification),
+            "alerts": body_lines(notification, escape.clean),
+            "fingerprints": [e.fingerprint for e in notification.events],
+        })  # fmt: skip

@@ -1,0 +1,133 @@
+"""The alert texts: severity mark, counts of critical and warning, venue, endpoint, measured
+values, time. Pure functions; each channel escapes the external parts with its escaper."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from monitor.models import AlertEvent, AlertKind, Severity
+from monitor.notify.base import Notification
+
+Escaper = Callable[[str], str]
+
+MARK = {
+    Severity.CRITICAL: "🔴",
+    Severity.HIGH: "🟠",
+    Severity.MEDIUM: "🟡",
+    Severity.LOW: "🔵",
+}
+RESOLVED_MARK = "✅"
+COLOR = {  # Slack/Discord/Feishu colours by severity
+    Severity.CRITICAL: "#d62728",
+    Severity.HIGH: "#ff7f0e",
+    Severity.MEDIUM: "#f2c744",
+    Severity.LOW: "#1f77b4",
+}
+RESOLVED_COLOR = "#2ca02c"
+MAX_EVENTS_SHOWN = 20
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def mark(event: AlertEvent) -> str:
+    return RESOLVED_MARK if event.kind is AlertKind.RESOLVED else MARK[event.severity]
+
+
+def color(notification: Notification) -> str:
+    firing = notification.firing
+    if not firing:
+        return RESOLVED_COLOR
+    return COLOR[max((e.severity for e in firing), key=lambda s: s.rank)]
+
+
+def counts(notification: Notification) -> dict[str, int]:
+    firing = notification.firing
+    return {
+        "critical": sum(e.severity is Severity.CRITICAL for e in firing),
+        "warning": sum(e.severity in (Severity.HIGH, Severity.MEDIUM) for e in firing),
+        "info": sum(e.severity is Severity.LOW for e in firing),
+        "resolved": len(notification.resolved),
+    }
+
+
+def where(event: AlertEvent) -> str:
+    return event.venue + (f" / {event.endpoint}" if event.endpoint else "")
+
+
+def title(notification: Notification) -> str:
+    """One line: the single alert, or the group's counts."""
+    events = notification.events
+    if len(events) == 1:
+        e = events[0]
+        state = "RESOLVED" if e.kind is AlertKind.RESOLVED else e.severity.value.upper()
+        return f"{mark(e)} [{state}] {e.rule} {where(e)}"
+    c = counts(notification)
+    parts = [f"{n} {name}" for name, n in c.items() if n]
+    return f"{len(events)} alerts: {', '.join(parts)}"
+
+
+_MEASURED = (
+    ("latency_p95_ms", "p95 {:.0f} ms"),
+    ("latency_ms", "latency {:.0f} ms"),
+    ("error_rate", "error rate {:.1%}"),
+    ("streak", "{} failures in a row"),
+    ("longest_streak", "{} failures in a row"),
+    ("clock_offset_ms", "clock offset {:+.0f} ms"),
+    ("used_ratio", "{:.0%} of rate limit used"),
+    ("data_age_s", "data {:.0f} s old"),
+    ("retry_after_s", "retry after {:.0f} s"),
+    ("status", "HTTP {}"),
+)
+
+
+def measured(event: AlertEvent) -> str:
+    facts = event.evidence.facts
+    shown = []
+    for name, template in _MEASURED:
+        value = facts.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            shown.append(template.format(value))
+    ban = facts.get("ban_until_s")
+    if isinstance(ban, int | float):
+        shown.append(f"banned until {iso(ban)}")
+    return ", ".join(shown[:4])
+
+
+def event_line(event: AlertEvent, esc: Escaper) -> str:
+    """`<mark> <STATE> RULE venue / endpoint: summary (measured) at time`, external text escaped."""
+    state = "resolved" if event.kind is AlertKind.RESOLVED else event.severity.value
+    text = f"{mark(event)} {state.upper()} {event.rule} {esc(where(event))}: {esc(event.summary)}"
+    values = measured(event)
+    if values:
+        text += f" ({esc(values)})"
+    flags = " [flapping]" if event.flapping else ""
+    reminder = " [reminder]" if event.kind is AlertKind.REMINDER else ""
+    text = f"{text}{flags}{reminder} at {iso(event.at_s)}"
+    triage = event.triage
+    if triage is not None and event.kind is not AlertKind.RESOLVED:
+        who = f"{triage.source}" + (f" {triage.model}" if triage.model else "")
+        text += f" | triage ({esc(who)}): {esc(triage.incident_type)}, {esc(triage.summary)}"
+    return text
+
+
+def body_lines(notification: Notification, esc: Escaper) -> list[str]:
+    events = notification.events
+    lines = [event_line(e, esc) for e in events[:MAX_EVENTS_SHOWN]]
+    if len(events) > MAX_EVENTS_SHOWN:
+        lines.append(f"… and {len(events) - MAX_EVENTS_SHOWN} more")
+    return lines
+
+
+def short_text(notification: Notification, limit: int = 160) -> str:
+    """A plain summary for SMS: the most severe firing alert first."""
+    events = sorted(notification.events, key=lambda e: -e.severity.rank)
+    first = events[0]
+    state = "RESOLVED" if first.kind is AlertKind.RESOLVED else first.severity.value.upper()
+    text = f"{state} {first.rule} {where(first)}: {first.summary}"
+    if len(events) > 1:
+        text = f"+{len(events) - 1} more. " + text
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,124 @@
+"""One HTTP probe: request under a deadline, capped body read, venue interpretation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import aiohttp
+
+from monitor.clock import Clock
+from monitor.models import Outcome, ProbeResult
+from monitor.probes.failures import classify_failure
+from monitor.probes.plan import ProbePlan
+from monitor.probes.tracing import PhaseTimer
+
+
+async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed `cap` bytes (nothing more is read)."""
+    length = response.content_length
+    if length is not None:
+        return None if length > cap else await response.read()
+    chunks = bytearray()
+    while True:
+        chunk = await response.content.read(cap + 1 - len(chunks))
+        if not chunk:
+            return bytes(chunks)
+        chunks += chunk
+        if len(chunks) > cap:
+            return None
+
+
+class HttpProbe:
+    """Measures one endpoint. `run()` never raises for a target failure (style rule 10)."""
+
+    __slots__ = ("_body_cap", "_clock", "_offsets", "_plan", "_session", "_timer")
+
+    def __init__(
+        self, plan: ProbePlan, session: aiohttp.ClientSession, clock: Clock, body_max_bytes: int,
+        offsets: Mapping[str, float] | None = None,
+    ) -> None:  # fmt: skip
+        self._plan = plan
+        self._session = session
+        self._clock = clock
+        self._body_cap = body_max_bytes
+        self._timer = PhaseTimer()
+        self._offsets = offsets if offsets is not None else {}
+
+    def _request(self, wall_s: float) -> tuple[str, str, Mapping[str, str] | None, bytes | None]:
+        plan = self._plan
+        if plan.sign is None:
+            return plan.method, plan.url, plan.headers or None, plan.body
+        offset = self._offsets.get(plan.venue, 0.0) if plan.use_server_time else 0.0
+        signed = plan.sign(int((wall_s + offset) * 1000))
+        return signed.method, signed.url, signed.headers, signed.body
+
+    @property
+    def plan(self) -> ProbePlan:
+        return self._plan
+
+    async def run(self, scheduled_s: float, sched_lag_s: float, loop_lag_s: float) -> ProbeResult:
+        plan, clock, timer = self._plan, self._clock, self._timer
+        timer.reset()
+        wall0, t0 = clock.wall(), clock.monotonic()
+        method, url, request_headers, request_body = self._request(wall0)
+        status: int | None = None
+        headers: Mapping[str, str] = {}
+        body: bytes | None = b""
+        try:
+            async with asyncio.timeout(plan.timeout_s):
+                async with self._session.request(
+                    method,
+                    url,
+                    headers=request_headers,
+                    data=request_body,
+                    allow_redirects=False,
+                    trace_request_ctx=timer,
+                ) as response:
+                    status = response.status
+                    headers = response.headers
+                    body = await read_capped(response, self._body_cap)
+        except Exception as exc:
+            mapped = classify_failure(exc)
+            if mapped is None:
+                raise
+            t1 = clock.monotonic()
+            return ProbeResult(
+                plan.endpoint_id, plan.venue, plan.endpoint, mapped[0], scheduled_s, wall0,
+                t1 - t0, sched_lag_s, loop_lag_s, status=status, detail=mapped[1],
+                phases=timer.phases(t0, t1, complete=False), fresh_connection=plan.fresh_connection,
+            )  # fmt: skip
+        t1 = clock.monotonic()
+        phases = timer.phases(t0, t1, complete=True)
+        if body is None:
+            return ProbeResult(
+                plan.endpoint_id, plan.venue, plan.endpoint, Outcome.BAD_PAYLOAD, scheduled_s,
+                wall0, t1 - t0, sched_lag_s, loop_lag_s, status=status,
+                detail=f"body over {self._body_cap} bytes", phases=phases,
+                fresh_connection=plan.fresh_connection,
+            )  # fmt: skip
+        verdict = plan.interpret(status or 0, headers, body, wall0 + (t1 - t0))
+        detail = verdict.detail
+        for secret in plan.scrub:
+            if detail and secret in detail:
+                detail = detail.replace(secret, "[redacted]")
+        offset = uncertainty = None
+        if verdict.server_time_s is not None:
+            # The server stamped its time between our headers going out and its headers
+            # coming back: compare with the midpoint; half that window is the uncertainty.
+            sent = timer.sent_at or t0
+            got = timer.headers_at or t1
+            midpoint_wall = wall0 + ((sent + got) / 2 - t0)
+            offset = verdict.server_time_s - midpoint_wall
+            uncertainty = (got - sent) / 2 + verdict.time_resolution_s / 2
+        return ProbeResult(
+            plan.endpoint_id, plan.venue, plan.endpoint, verdict.outcome, scheduled_s, wall0,
+            t1 - t0, sched_lag_s, loop_lag_s, status=status, detail=detail,
+            phases=phases, body_bytes=len(body), fresh_connection=plan.fresh_connection,
+            server_time_s=verdict.server_time_s, clock_offset_s=offset,
+            clock_uncertainty_s=uncertainty, data_time_s=verdict.data_time_s,
+            data_seq=verdict.data_seq, rate_used_ratio=verdict.rate_used_ratio,
+            retry_after_s=verdict.retry_after_s, ban_until_s=verdict.ban_until_s,
+            venue_status=verdict.venue_status, auth_problem=verdict.auth_problem,
+            key_permissions=verdict.permissions,
+        )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Simulated exchanges: every profile's wire format on its own paths, plus chaos scenarios."""

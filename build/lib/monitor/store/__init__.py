@@ -1,0 +1,1 @@
+"""History: per-endpoint per-minute rollups."""

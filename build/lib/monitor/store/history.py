@@ -1,0 +1,135 @@
+"""SQLite history (WAL): per-endpoint per-minute rollups and every alert event with its triage.
+Writes are batched off the hot path (one dedicated thread, flushed every few seconds); rows
+older than the retention are deleted; on start the last day is loaded back, so charts and
+history survive a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, PositiveFloat
+
+from monitor.clock import Clock
+from monitor.models import AlertEvent
+from monitor.notify.payload import alert_json
+from monitor.queues import DropOldestQueue
+from monitor.store.rollups import DAY_MINUTES, MINUTE_S, Rollup, Rollups
+
+T = TypeVar("T")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rollups (
+    endpoint_id TEXT NOT NULL, minute_s REAL NOT NULL, count INTEGER NOT NULL,
+    errors INTEGER NOT NULL, p50_s REAL, p95_s REAL, p99_s REAL, max_s REAL,
+    PRIMARY KEY (endpoint_id, minute_s)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    at_s REAL NOT NULL, fingerprint TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_at ON alerts (at_s);
+"""
+
+
+class StoreSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Path = Path("data/history.sqlite3")
+    retention_days: PositiveFloat = 30.0
+    flush_s: PositiveFloat = 5.0
+
+
+class History:
+    def __init__(self, settings: StoreSettings) -> None:
+        self._settings = settings
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="history")
+        self._db: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def open(self) -> None:
+        await self._run(self._connect)
+
+    def _connect(self) -> None:
+        self._settings.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._settings.path, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._thread.shutdown(wait=True)
+
+    def _write(self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent],
+               horizon_s: float) -> None:  # fmt: skip
+        assert self._db is not None
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(eid, *dataclasses.astuple(r)) for eid, r in rollups],
+            )
+            self._db.executemany(
+                "INSERT INTO alerts VALUES (?, ?, ?, ?, ?)",
+                [(e.at_s, e.fingerprint, e.kind.value, e.severity.value,
+                  orjson.dumps(alert_json(e))) for e in alerts],
+            )  # fmt: skip
+            self._db.execute("DELETE FROM rollups WHERE minute_s < ?", (horizon_s,))
+            self._db.execute("DELETE FROM alerts WHERE at_s < ?", (horizon_s,))
+
+    async def save(self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent],
+                   now_s: float) -> None:  # fmt: skip
+        horizon = now_s - self._settings.retention_days * 86400
+        await self._run(self._write, rollups, alerts, horizon)
+
+    def _read_rollups(self, since_s: float) -> list[tuple[Any, ...]]:
+        assert self._db is not None
+        return self._db.execute(
+            "SELECT * FROM rollups WHERE minute_s >= ? ORDER BY minute_s", (since_s,)
+        ).fetchall()
+
+    async def load_into(self, rollups: Rollups, now_s: float) -> int:
+        rows = await self._run(self._read_rollups, now_s - DAY_MINUTES * MINUTE_S)
+        by_endpoint: dict[str, list[Rollup]] = {}
+        for endpoint_id, *values in rows:
+            by_endpoint.setdefault(endpoint_id, []).append(Rollup(*values))
+        for endpoint_id, kept in by_endpoint.items():
+            rollups.restore(endpoint_id, kept)
+        return len(rows)
+
+    def _read_alerts(self, limit: int) -> list[dict[str, Any]]:
+        assert self._db is not None
+        rows = self._db.execute("SELECT body FROM alerts ORDER BY at_s DESC LIMIT ?", (limit,))
+        return [orjson.loads(body) for (body,) in rows.fetchall()]
+
+    async def recent_alerts(self, limit: int = 200) -> list[dict[str, Any]]:
+        return await self._run(self._read_alerts, limit)
+
+
+async def history_writer(history: History, rollups: Rollups,
+                         feed: DropOldestQueue[AlertEvent], clock: Clock,
+                         flush_s: float) -> None:  # fmt: skip
+    """Every `flush_s`: persist the rollups closed and the alert events seen since last time."""
+    try:
+        while True:
+            await clock.sleep(flush_s)
+            await _flush(history, rollups, feed, clock)
+    finally:
+        await asyncio.shield(_flush(history, rollups, feed, clock))  # keep the last batch
+
+
+async def _flush(history: History, rollups: Rollups, feed: DropOldestQueue[AlertEvent],
+                 clock: Clock) -> None:  # fmt: skip
+    events = []
+    while feed.qsize():
+        events.append(feed.get_nowait())
+    await history.save(rollups.take_unsaved(), events, clock.wall())

@@ -1,0 +1,198 @@
+"""A resilient OpenAI-compatible chat-completions client over aiohttp.
+
+One step (classification or analysis) has a total deadline, at most three calls (the first
+and two retries, a structured-output downgrade included), backoff by the one retry policy
+(Retry-After honoured up to 120 s when it fits the deadline; else full jitter capped at 8 s),
+pacing by x-ratelimit-* headers, and a circuit breaker that cools a failing provider down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import aiohttp
+import orjson
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, SecretStr
+
+from monitor.clock import Clock
+from monitor.notify.breaker import BreakerSettings, CircuitBreaker
+from monitor.notify.retry import RetryPolicy, RetrySettings
+from monitor.triage.providers import PROVIDERS, Mode, ProviderProfile
+from monitor.triage.verdict import Kind, Verdict, judge_ok, judge_status
+from monitor.urls import HttpUrlStr
+
+MAX_CALLS = 3  # the first call and at most two retries
+MAX_RETRY_AFTER_S = 120.0
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class StepSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    deadline_s: PositiveFloat
+    max_tokens: PositiveInt
+    temperature: float = Field(default=0.0, ge=0, le=2)
+
+
+class LlmSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: HttpUrlStr = "https://api.openai.com/v1"
+    api_key: SecretStr | None = None
+    provider: Literal["openai", "deepseek", "llamacpp", "ollama", "vllm", "generic"] = "openai"
+    breaker: BreakerSettings = Field(
+        default_factory=lambda: BreakerSettings(threshold=3, cooldown_s=60)
+    )
+
+
+class LlmError(Exception):
+    """The step failed; the caller falls back to the rule-based classification."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Completion:
+    value: BaseModel
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def parse_duration(text: str | None) -> float | None:
+    """OpenAI's x-ratelimit-reset-* values: "1s", "6m0s", "59ms"."""
+    if not text:
+        return None
+    parts = _DURATION.findall(text)
+    return sum(float(n) * _UNIT_S[u] for n, u in parts) if parts else None
+
+
+class LlmClient:
+    def __init__(self, settings: LlmSettings, session: aiohttp.ClientSession, clock: Clock,
+                 rng: random.Random | None = None) -> None:  # fmt: skip
+        self._settings = settings
+        self._session = session
+        self._clock = clock
+        self._profile: ProviderProfile = PROVIDERS[settings.provider]
+        self._modes: dict[str, Mode] = {}  # per model: downgrades are remembered
+        self._breaker = CircuitBreaker(settings.breaker)
+        self._policy = RetryPolicy(RetrySettings(base_s=0.5, cap_s=8.0, max_attempts=MAX_CALLS),
+                                   rng or random.Random())  # fmt: skip
+        self._not_before = 0.0  # monotonic: pacing from rate-limit headers
+        self.calls = 0
+        self.delays: list[float] = []  # every wait between calls, for tests and metrics
+
+    async def complete(self, step: StepSettings, messages: list[dict[str, str]],
+                       schema: type[BaseModel]) -> Completion:  # fmt: skip
+        clock = self._clock
+        deadline = clock.monotonic() + step.deadline_s
+        if self._breaker.closed_at(clock.monotonic()) > clock.monotonic():
+            raise LlmError("provider cooling down after failures")
+        unusable_seen = False
+        reason = "no call made"
+        for call in range(1, MAX_CALLS + 1):
+            await self._pace(deadline)
+            verdict = await self._call(step, messages, schema, deadline)
+            if verdict.kind is Kind.OK:
+                self._breaker.success()
+                prompt, completion = verdict.usage
+                return Completion(verdict.value, step.model, prompt, completion)
+            reason = verdict.reason
+            if verdict.kind is Kind.FINAL or (verdict.kind is Kind.UNUSABLE and unusable_seen):
+                break
+            unusable_seen |= verdict.kind is Kind.UNUSABLE
+            if verdict.kind is Kind.DOWNGRADE:
+                self._downgrade(step.model)
+                continue
+            if call < MAX_CALLS and not await self._backoff(call, verdict, deadline):
+                reason += "; no time left to retry"
+                break
+        self._breaker.failure(clock.monotonic())
+        raise LlmError(reason)
+
+    async def _backoff(self, call: int, verdict: Verdict, deadline: float) -> bool:
+        hinted = verdict.retry_after_s
+        if hinted is not None and hinted <= MAX_RETRY_AFTER_S:
+            delay = hinted
+        else:
+            delay = self._policy.delay_s(call, None)
+        if self._clock.monotonic() + delay >= deadline:
+            return False
+        self.delays.append(delay)
+        await self._clock.sleep(delay)
+        return True
+
+    async def _pace(self, deadline: float) -> None:
+        wait = self._not_before - self._clock.monotonic()
+        if wait <= 0:
+            return
+        if self._clock.monotonic() + wait >= deadline:
+            raise LlmError("rate limit resets after the deadline")
+        self.delays.append(wait)
+        await self._clock.sleep(wait)
+
+    def _downgrade(self, model: str) -> None:
+        mode = self._modes.get(model, self._profile.first_mode)
+        self._modes[model] = Mode(min(mode + 1, Mode.PLAIN))
+
+    def _body(self, step: StepSettings, messages: list[dict[str, str]],
+              schema: type[BaseModel]) -> dict[str, Any]:  # fmt: skip
+        mode = self._modes.get(step.model, self._profile.first_mode)
+        schema_json = schema.model_json_schema()
+        if mode is not Mode.JSON_SCHEMA:  # the schema travels in the prompt instead
+            hint = (
+                "\nReply with JSON only, matching this JSON Schema:\n"
+                + orjson.dumps(schema_json).decode()
+            )
+            messages = [{**messages[0], "content": messages[0]["content"] + hint}, *messages[1:]]
+        body: dict[str, Any] = {"model": step.model, "messages": messages,
+                                self._profile.max_tokens_field: step.max_tokens}  # fmt: skip
+        if self._profile.send_temperature:
+            body["temperature"] = step.temperature
+        if mode is Mode.JSON_SCHEMA:
+            named = {"name": schema.__name__.lower(), "strict": True, "schema": schema_json}
+            body["response_format"] = {"type": "json_schema", "json_schema": named}
+        elif mode is Mode.JSON_OBJECT:
+            body["response_format"] = {"type": "json_object"}
+        return body | self._profile.extra_body
+
+    async def _call(self, step: StepSettings, messages: list[dict[str, str]],
+                    schema: type[BaseModel], deadline: float) -> Verdict:  # fmt: skip
+        remaining = deadline - self._clock.monotonic()
+        if remaining <= 0:
+            return Verdict(Kind.FINAL, "deadline passed")
+        mode = self._modes.get(step.model, self._profile.first_mode)
+        headers = {"Content-Type": "application/json"}
+        if self._settings.api_key is not None:
+            headers["Authorization"] = f"Bearer {self._settings.api_key.get_secret_value()}"
+        self.calls += 1
+        try:
+            async with asyncio.timeout(remaining), self._session.post(
+                f"{self._settings.base_url}/chat/completions", headers=headers,
+                data=orjson.dumps(self._body(step, messages, schema)),
+            ) as response:  # fmt: skip
+                raw = await response.content.read(1 << 20)
+                self._remember_limits(response.headers)
+                if response.status != 200:
+                    return judge_status(response.status, response.headers, raw,
+                                        mode is Mode.JSON_SCHEMA, self._clock.wall())  # fmt: skip
+                return judge_ok(raw, schema)
+        except TimeoutError:
+            return Verdict(Kind.FINAL, "deadline passed")
+        except (aiohttp.ClientError, OSError) as exc:
+            return Verdict(Kind.RETRY, f"transport: {type(exc).__name__}")
+        except pydantic.ValidationError:
+            return Verdict(Kind.UNUSABLE, "content does not match the schema")
+
+    def _remember_limits(self, headers: Mapping[str, str]) -> None:
+        for kind in ("requests", "tokens"):
+            remaining = headers.get(f"x-ratelimit-remaining-{kind}")
+            reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
+            if remaining is not None and remaining.strip() == "0" and reset is not None:
+                self._not_before = max(self._not_before, self._clock.monotonic() + reset)

@@ -1,0 +1,141 @@
+"""Triage as the notifier's side-car: never late, never lost, never misleading.
+
+Every event first gets the rule-based classification, at once. FIRING and UPDATED events are
+then queued for the LLM (cheap model: classification; strong model: deep analysis for HIGH
+and CRITICAL); its result comes back as an UPDATED event of the same fingerprint. A cache
+(fingerprint + evidence hash) and the queue's pending set avoid paying twice; the LLM has its
+own concurrency and request-rate caps and a budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiolimiter import AsyncLimiter
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
+
+from monitor.clock import Clock
+from monitor.models import AlertEvent, AlertKind, Severity, TriageInfo
+from monitor.triage import prompts, rules
+from monitor.triage.budget import Budget, Price
+from monitor.triage.client import LlmClient, LlmError, LlmSettings, StepSettings
+from monitor.triage.schema import Analysis, Classification
+
+log = logging.getLogger("monitor.triage")
+Emit = Callable[[AlertEvent], Awaitable[None]]
+Context = Callable[[], dict[str, str]]
+
+DEFAULT_PRICES = {  # USD per million tokens; set your own in settings
+    "gpt-4.1": Price(input_per_mtok=2.0, output_per_mtok=8.0),
+    "gpt-4.1-mini": Price(input_per_mtok=0.4, output_per_mtok=1.6),
+    "deepseek-chat": Price(input_per_mtok=0.27, output_per_mtok=1.1),
+}
+
+
+class TriageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    classify: StepSettings = StepSettings(model="gpt-4.1-mini", deadline_s=20, max_tokens=300)
+    analyze: StepSettings = StepSettings(model="gpt-4.1", deadline_s=60, max_tokens=1500)
+    max_concurrency: PositiveInt = 2
+    requests_per_minute: PositiveInt = 30
+    queue_size: PositiveInt = 100
+    prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    hourly_budget_usd: NonNegativeFloat = 1.0
+    daily_budget_usd: NonNegativeFloat = 10.0
+
+
+def evidence_key(event: AlertEvent) -> tuple[str, str]:
+    digest = hashlib.sha256(orjson.dumps(event.evidence)).hexdigest()[:16]
+    return event.fingerprint, digest
+
+
+class Triage:
+    def __init__(self, settings: TriageSettings, client: LlmClient | None, clock: Clock,
+                 context: Context) -> None:  # fmt: skip
+        self._settings = settings
+        self._client = client if settings.enabled else None
+        self._clock = clock
+        self._context = context
+        self.budget = Budget(settings.prices, settings.hourly_budget_usd,
+                             settings.daily_budget_usd, clock)  # fmt: skip
+        self._cache: dict[tuple[str, str], TriageInfo] = {}
+        self._pending: set[tuple[str, str]] = set()
+        self._queue: asyncio.Queue[AlertEvent] = asyncio.Queue(settings.queue_size)
+        self._limiter = AsyncLimiter(settings.requests_per_minute, 60.0)
+
+    @property
+    def workers(self) -> int:
+        return self._settings.max_concurrency if self._client is not None else 0
+
+    def first(self, event: AlertEvent) -> AlertEvent:
+        """The event with the rule-based classification: immediate, deterministic."""
+        return dataclasses.replace(event, triage=rules.classify(event))
+
+    def submit(self, event: AlertEvent) -> None:
+        """Queue an announced event for the LLM (best effort: a full queue keeps the rules')."""
+        if self._client is None or event.kind not in (AlertKind.FIRING, AlertKind.UPDATED):
+            return
+        key = evidence_key(event)
+        if key in self._cache or key in self._pending:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("triage_queue_full", extra={"fingerprint": event.fingerprint})
+            return
+        self._pending.add(key)
+
+    async def worker(self, emit: Emit) -> None:
+        while True:
+            event = await self._queue.get()
+            key = evidence_key(event)
+            try:
+                info = await self._triage(event)
+            finally:
+                self._pending.discard(key)
+            if info is None:
+                continue
+            self._cache[key] = info
+            severity = max(event.severity, info.severity, key=lambda s: s.rank)
+            await emit(dataclasses.replace(event, kind=AlertKind.UPDATED, triage=info,
+                                           severity=severity, at_s=self._clock.wall()))  # fmt: skip
+
+    async def _step(self, step: StepSettings, instructions: str, data: dict[str, object],
+                    schema: type[BaseModel]) -> BaseModel | None:  # fmt: skip
+        assert self._client is not None
+        if not self.budget.allows():
+            log.warning("triage_over_budget", extra={"model": step.model})
+            return None
+        await self._limiter.acquire()
+        try:
+            done = await self._client.complete(step, prompts.messages(instructions, data), schema)
+        except LlmError as exc:
+            self.budget.failed(step.model)
+            log.warning("triage_failed", extra={"model": step.model, "reason": str(exc)})
+            return None
+        self.budget.record(done.model, done.prompt_tokens, done.completion_tokens)
+        return done.value
+
+    async def _triage(self, event: AlertEvent) -> TriageInfo | None:
+        data = prompts.incident_data(event, self._context())
+        found = await self._step(self._settings.classify, prompts.CLASSIFY_INSTRUCTIONS, data,
+                                 Classification)  # fmt: skip
+        if not isinstance(found, Classification):
+            return None
+        floor = rules.severity_floor(event)  # measured evidence: the model may raise, not lower
+        severity = max(floor, found.severity, key=lambda s: s.rank)
+        analysis = None
+        if severity.rank >= Severity.HIGH.rank:
+            deep = await self._step(self._settings.analyze, prompts.ANALYZE_INSTRUCTIONS, data,
+                                    Analysis)  # fmt: skip
+            analysis = deep.model_dump() if isinstance(deep, Analysis) else None
+        return TriageInfo("llm", found.incident_type, severity, found.confidence, found.summary,
+                          self._settings.classify.model, analysis)  # fmt: skip

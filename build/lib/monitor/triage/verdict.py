@@ -1,0 +1,101 @@
+"""Judging one chat-completions answer: pure. Decides success, retry, downgrade or give up,
+by the triage retry rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import pydantic
+
+from monitor.exchanges.base import parse_retry_after
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+NEVER_RETRY_STATUSES = frozenset({400, 401, 402, 403, 404, 413, 422})
+_QUOTA = re.compile(r"insufficient_quota|billing|quota exceeded|credit", re.I)
+_TOO_LARGE = re.compile(r"request too large|too many tokens|context_length", re.I)
+_FORMAT = re.compile(r"response_format|json_schema|unavailable now", re.I)
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
+
+
+class Kind(enum.Enum):
+    OK = "ok"
+    RETRY = "retry"  # transient: retry after the delay
+    UNUSABLE = "unusable"  # a 200 we cannot use: one retry, then the fallback
+    DOWNGRADE = "downgrade"  # the structured-output mode was rejected
+    FINAL = "final"  # never retried
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: Kind
+    reason: str
+    retry_after_s: float | None = None
+    value: Any = None  # the validated model output
+    usage: tuple[int, int] = (0, 0)  # prompt, completion tokens
+
+
+def retry_after(headers: Mapping[str, str], now_s: float) -> float | None:
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(float(ms) / 1000, 0.0)
+        except ValueError:
+            pass
+    return parse_retry_after(headers.get("retry-after"), now_s)
+
+
+def _error_text(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    return orjson.dumps(error).decode() if error is not None else ""
+
+
+def judge_status(status: int, headers: Mapping[str, str], raw: bytes, schema_mode: bool,
+                 now_s: float) -> Verdict:  # fmt: skip
+    """A non-200 answer."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        body = {}
+    text = _error_text(body) or raw[:300].decode(errors="replace")
+    if schema_mode and (status == 500 or (status in (400, 422) and _FORMAT.search(text))):
+        return Verdict(Kind.DOWNGRADE, f"HTTP {status}: structured output rejected")
+    if status == 429 and (_QUOTA.search(text) or _TOO_LARGE.search(text)):
+        return Verdict(Kind.FINAL, "HTTP 429: quota or request size")
+    if status in RETRYABLE_STATUSES:
+        return Verdict(Kind.RETRY, f"HTTP {status}", retry_after(headers, now_s))
+    return Verdict(Kind.FINAL, f"HTTP {status}")
+
+
+def judge_ok(raw: bytes, schema: type[pydantic.BaseModel]) -> Verdict:
+    """A 200 answer: usable only if it holds a valid object of `schema`."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return Verdict(Kind.UNUSABLE, "invalid JSON envelope")
+    if not isinstance(body, dict) or "error" in body:
+        return Verdict(Kind.UNUSABLE, "error in a 200 answer")
+    usage = body.get("usage") or {}
+    tokens = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    try:
+        choice = body["choices"][0]
+        message = choice["message"]
+    except (KeyError, IndexError, TypeError):
+        return Verdict(Kind.UNUSABLE, "no choices", usage=tokens)
+    finish = choice.get("finish_reason")
+    if finish == "content_filter" or message.get("refusal"):
+        return Verdict(Kind.FINAL, "refused or filtered", usage=tokens)
+    if finish == "length":
+        return Verdict(Kind.UNUSABLE, "cut at max tokens", usage=tokens)
+    content = message.get("content")
+    if not isinstance(content, str) or not content.strip():
+        return Verdict(Kind.UNUSABLE, "blank content", usage=tokens)
+    try:
+        value = schema.model_validate_json(_FENCE.sub("", content.strip()))
+    except pydantic.ValidationError:
+        return Verdict(Kind.UNUSABLE, "content does not match the schema", usage=tokens)
+    return Verdict(Kind.OK, "ok", value=value, usage=tokens)

@@ -1,0 +1,1 @@
+"""Surfaces: one aiohttp server for /metrics, health, the JSON API and the status page."""

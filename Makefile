@@ -25,11 +25,11 @@ check-config: $(STAMP)
 	$(BIN)/python -m monitor check-config
 
 lint: $(STAMP)
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench docs
+	$(BIN)/ruff format --check monitor tests bench docs
 
 typecheck: $(STAMP)
-	$(BIN)/mypy monitor tests bench
+	$(BIN)/mypy monitor tests bench docs
 
 unit: $(STAMP)
 	$(BIN)/pytest

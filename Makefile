@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run sim test lint typecheck unit check-config clean
+.PHONY: demo run sim test lint typecheck unit check-config clean bench bench-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,11 @@ test: lint typecheck unit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# Benchmarks never run inside `make test`. Needs nginx and its echo module (Debian:
+# nginx libnginx-mod-http-echo) and taskset; writes bench/results/latest.{json,md}.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench.run --smoke

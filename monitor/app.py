@@ -161,7 +161,7 @@ def _start_stages(
                           settings.body_max_bytes, gate.offsets)  # fmt: skip
         loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
         tg.create_task(loop, name=f"probe:{p.endpoint_id}")
-    tg.create_task(detector_loop(runtime.detector, runtime.results), name="detector")
+    tg.create_task(detector_loop(runtime.detector, runtime.results, clock), name="detector")
     tg.create_task(detector_ticker(runtime.detector, clock, settings.detect.tick_s),
                    name="detector-tick")  # fmt: skip
     for name, factory in runtime.notifier.tasks(runtime.alerts):

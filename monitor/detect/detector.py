@@ -84,6 +84,7 @@ class Detector:
             }
         self._exchanges = [v for v in self.venues.values() if v.is_exchange]
         self.rollups = Rollups()
+        self.cost = DetectorCost()
         self._unreliable_s = self._detect.unreliable_lag_ms / 1000
 
     def ingest(self, result: ProbeResult) -> None:
@@ -196,6 +197,24 @@ class Detector:
         return state.evidence or Evidence({})
 
 
+class DetectorCost:
+    """Time spent ingesting results, for /api/v1/self and the benchmark."""
+
+    __slots__ = ("results", "seconds")
+
+    def __init__(self) -> None:
+        self.results = 0
+        self.seconds = 0.0
+
+    def record(self, seconds: float, results: int) -> None:
+        self.seconds += seconds
+        self.results += results
+
+    @property
+    def us_per_result(self) -> float | None:
+        return self.seconds / self.results * 1e6 if self.results else None
+
+
 def _result_facts(last: ProbeResult) -> dict[str, Any]:
     values = {
         "endpoint_id": last.endpoint_id,
@@ -213,11 +232,18 @@ def _result_facts(last: ProbeResult) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-async def detector_loop(detector: Detector, results: DropOldestQueue[ProbeResult]) -> None:
+async def detector_loop(
+    detector: Detector, results: DropOldestQueue[ProbeResult], clock: Clock
+) -> None:
+    """Consume results; measure the detector's own cost per result as it goes."""
     while True:
-        detector.ingest(await results.get())
+        first = await results.get()
+        started, count = clock.monotonic(), 1
+        detector.ingest(first)
         while results.qsize():  # drain what is already there without yielding per item
             detector.ingest(results.get_nowait())
+            count += 1
+        detector.cost.record(clock.monotonic() - started, count)
 
 
 async def detector_ticker(detector: Detector, clock: Clock, tick_s: float) -> None:

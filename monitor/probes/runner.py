@@ -42,6 +42,7 @@ class ScheduleStats:
     missed_ticks: int = 0
     held_ticks: int = 0  # skipped because the venue asked us to back off
     sched_lag: Histogram = dataclasses.field(default_factory=Histogram)
+    latency: Histogram = dataclasses.field(default_factory=Histogram)  # all probes, fine-grained
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ async def probe_loop(
             results.put(result)
             stats.probes += 1
             stats.sched_lag.record(result.sched_lag_s)
+            stats.latency.record(result.latency_s)
             if result.clock_offset_s is not None:  # signed probes sign on the venue's time
                 gate.offsets[plan.venue] = result.clock_offset_s
             wait = hold_s(result, clock.wall())

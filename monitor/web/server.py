@@ -23,7 +23,7 @@ from monitor.detect.thresholds import SilenceSettings
 from monitor.web.config import WebSettings
 from monitor.web.metrics import registry_for
 from monitor.web.page import chart, render_page
-from monitor.web.snapshots import alerts_snapshot, status_snapshot
+from monitor.web.snapshots import alerts_snapshot, self_snapshot, status_snapshot
 
 if TYPE_CHECKING:
     from monitor.app import Runtime
@@ -91,6 +91,10 @@ async def alerts(request: web.Request) -> web.Response:
     return web.json_response(alerts_snapshot(_runtime(request)))
 
 
+async def self_stats(request: web.Request) -> web.Response:
+    return web.json_response(self_snapshot(_runtime(request), request.app[CLOCK].monotonic()))
+
+
 async def series(request: web.Request) -> web.Response:
     runtime = _runtime(request)
     endpoint_id = request.match_info["endpoint_id"]
@@ -142,6 +146,7 @@ def make_app(runtime: Runtime, settings: WebSettings, clock: Clock) -> web.Appli
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/status", status)
     app.router.add_get("/api/v1/alerts", alerts)
+    app.router.add_get("/api/v1/self", self_stats)
     app.router.add_get("/api/v1/endpoints/{endpoint_id}/series", series)
     app.router.add_post("/api/v1/silences", add_silence)
     app.router.add_delete("/api/v1/silences/{silence_id}", delete_silence)

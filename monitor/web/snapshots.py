@@ -17,6 +17,22 @@ def status_snapshot(runtime: Runtime) -> dict[str, Any]:
     return {"venues": [dataclasses.asdict(v) for v in health(runtime.detector)]}
 
 
+def self_snapshot(runtime: Runtime, now_s: float) -> dict[str, Any]:
+    """The monitor's own figures: what the benchmark reads."""
+    stats = runtime.stats
+    return {
+        "at_s": now_s,
+        "probes": stats.probes,
+        "missed_ticks": stats.missed_ticks,
+        "held_ticks": stats.held_ticks,
+        "dropped": runtime.results.dropped,
+        "loop_lag_s": runtime.lag.current_s,
+        "detector_us_per_result": runtime.detector.cost.us_per_result,
+        "sched_lag": {"bounds": list(stats.sched_lag.bounds), "counts": stats.sched_lag.counts},
+        "latency": {"bounds": list(stats.latency.bounds), "counts": stats.latency.counts},
+    }
+
+
 def alerts_snapshot(runtime: Runtime) -> dict[str, Any]:
     active = [
         {"fingerprint": fingerprint(s.key), "severity": s.severity.value, "summary": s.summary,

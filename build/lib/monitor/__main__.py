@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.resources
 import logging
 import os
@@ -17,7 +18,10 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor import app, console, logs
+import aiohttp
+from rich.console import Console
+
+from monitor import app, console, dashboard, logs
 from monitor.clock import Clock, SystemClock
 from monitor.probes.plan import budget_overruns, build_plan
 from monitor.settings import ConfigError, Settings, load_settings
@@ -25,6 +29,7 @@ from monitor.sim.control import control_app
 from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, load_timeline, play
 from monitor.sim.wiring import point_at_sim
+from monitor.web.snapshots import alerts_snapshot, status_snapshot
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 log = logging.getLogger("monitor")
@@ -46,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--latency-ms", type=float, default=20.0)
     sim.add_argument("--jitter-ms", type=float, default=30.0)
     sub.add_parser("check-config", help="validate settings and print the probe plan")
+    board = sub.add_parser("dashboard", help="terminal dashboard of a running monitor")
+    board.add_argument("--url", default=None, help="the monitor's web URL (default: settings)")
+    board.add_argument("--demo", action="store_true", help="run the demo in-process and show it")
+    board.add_argument("--duration", type=float, default=None, help="with --demo: stop after N s")
+    board.add_argument("--timeline", type=Path, default=None, help="with --demo: chaos timeline")
     return parser
 
 
@@ -92,7 +102,8 @@ def builtin_timeline() -> Timeline:
         return load_timeline(path)
 
 
-async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> None:
+async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace,
+                consumer: app.Consumer | None = None) -> None:  # fmt: skip
     stop = asyncio.Event()
     _install_signals(stop, settings.shutdown_grace_s)
     if args.duration is not None:
@@ -120,7 +131,7 @@ async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace) -> N
             await console.live_table(runtime, clock, sys.stdout, args.every)
 
         chaos: app.Extra = ("chaos-timeline", lambda: play(timeline, cluster, clock))
-        await app.run(demo, clock, stop, consume, extras=[chaos])
+        await app.run(demo, clock, stop, consumer or consume, extras=[chaos])
     finally:
         await cluster.stop()
         scratch.cleanup()
@@ -150,6 +161,31 @@ async def _sim(settings: Settings, clock: Clock, args: argparse.Namespace) -> No
     finally:
         await runner.cleanup()
         await cluster.stop()
+
+
+async def _dashboard(settings: Settings, clock: Clock, args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    _install_signals(stop, settings.shutdown_grace_s)
+    terminal = Console()
+    if args.demo:
+
+        async def snapshot_of(runtime: app.Runtime) -> dashboard.Snapshot:
+            return status_snapshot(runtime), alerts_snapshot(runtime)
+
+        async def show(runtime: app.Runtime) -> None:
+            await dashboard.live(lambda: snapshot_of(runtime), clock, terminal)
+
+        await _demo(settings, clock, args, consumer=show)
+        return
+    token = settings.web.token.get_secret_value() if settings.web.token else None
+    url = args.url or f"http://{settings.web.host}:{settings.web.port}"
+    async with aiohttp.ClientSession() as session:
+        viewer = asyncio.create_task(dashboard.live(lambda: dashboard.fetch(session, url, token),
+                                                    clock, terminal))  # fmt: skip
+        await stop.wait()
+        viewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await viewer
 
 
 def _check_config(settings: Settings) -> int:
@@ -186,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": lambda: _run(settings, clock),
         "demo": lambda: _demo(settings, clock, args),
         "sim": lambda: _sim(settings, clock, args),
+        "dashboard": lambda: _dashboard(settings, clock, args),
     }
     _run_loop(runners[command](), settings.uvloop)
     return EXIT_OK

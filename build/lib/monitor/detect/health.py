@@ -9,7 +9,7 @@ from monitor.detect.detector import MONITOR, Detector
 from monitor.detect.rules import Rule
 from monitor.detect.state import fingerprint
 from monitor.detect.tracker import VenueTracker
-from monitor.detect.window import WindowStats, quantile
+from monitor.detect.window import ERROR_OUTCOMES, WindowStats, quantile
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,6 +41,13 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
+def _failures(stats: list[WindowStats]) -> int:
+    """Every failed probe in the windows (the ERROR_RATE rule leaves outage runs out; a
+    summary shown to people must not)."""
+    failed = {o.value for o in ERROR_OUTCOMES}
+    return sum(n for s in stats for outcome, n in s.outcomes if outcome in failed)
+
+
 def _state(venue: VenueTracker, firing_rules: set[str], network_down: bool) -> str:
     if not any(e.last for e in venue.endpoints):
         return "unknown"
@@ -70,7 +77,7 @@ def venue_health(detector: Detector, venue: VenueTracker) -> VenueHealth:
         venue=venue.name,
         state=_state(venue, {s.key[0].value for s in firing}, network_down),
         availability=sum(s.availability * s.samples for s in stats) / samples if samples else 1.0,
-        error_rate=sum(s.error_rate * s.samples for s in stats) / samples if samples else 0.0,
+        error_rate=_failures(stats) / samples if samples else 0.0,
         latency_mean_ms=round(sum(latencies) / len(latencies) * 1000, 2) if latencies else None,
         latency_p50_ms=ms(0.5),
         latency_p95_ms=ms(0.95),

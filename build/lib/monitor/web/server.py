@@ -20,10 +20,10 @@ from monitor.clock import Clock
 from monitor.detect.health import health
 from monitor.detect.silences import Silence
 from monitor.detect.thresholds import SilenceSettings
-from monitor.notify.payload import alert_json
 from monitor.web.config import WebSettings
 from monitor.web.metrics import registry_for
 from monitor.web.page import chart, render_page
+from monitor.web.snapshots import alerts_snapshot, status_snapshot
 
 if TYPE_CHECKING:
     from monitor.app import Runtime
@@ -84,20 +84,11 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    venues = [dataclasses.asdict(v) for v in health(_runtime(request).detector)]
-    return web.json_response({"venues": venues})
+    return web.json_response(status_snapshot(_runtime(request)))
 
 
 async def alerts(request: web.Request) -> web.Response:
-    runtime = _runtime(request)
-    active = [
-        {"fingerprint": f"{s.key[0].value}/{s.key[1]}" + (f"/{s.key[2]}" if s.key[2] else ""),
-         "severity": s.severity.value, "summary": s.summary, "phase": s.phase.value,
-         "announced": s.announced, "flapping": s.flapping, "started_at_s": s.started_at_s}
-        for s in runtime.detector.book.active()
-    ]  # fmt: skip
-    recent = [alert_json(e) for e in reversed(runtime.notifier.recent)]
-    return web.json_response({"active": active, "recent": recent})
+    return web.json_response(alerts_snapshot(_runtime(request)))
 
 
 async def series(request: web.Request) -> web.Response:

@@ -69,7 +69,15 @@ async def _trials(root: Path, trials: int, llm_hangs: bool) -> dict[str, Any]:
             config,
             settings,
             [],
-            [{"type": "webhook", "name": "bench", "url": f"{url}/hook", "group_window_s": 0.001}],
+            [
+                {
+                    "type": "webhook",
+                    "name": "bench",
+                    "url": f"{url}/hook",
+                    "group_window_s": 0.001,
+                    "max_per_minute": 10_000,
+                }
+            ],
         )
         delays = []
         async with service(config, {}, core=None):

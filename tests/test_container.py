@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -32,14 +33,15 @@ def dockerfile() -> dict[str, Any]:
     env = dict(re.findall(r"(\w+)=(\S+)", _instruction(text, r"^ENV (.+)$")))
     return {
         "env": env,
+        "copy": [line.split()[1:] for line in re.findall(r"^COPY .+$", text, re.M)],
         "pip": shlex.split(_instruction(text, r"^RUN (pip install .+)$")),
         "cmd": json.loads(_instruction(text, r"^CMD (\[.+\])$")),
         "health": json.loads(_instruction(text, r"HEALTHCHECK .*? CMD (\[.+\])$")),
     }
 
 
-async def run(*args: str, env: dict[str, str] | None = None) -> int:
-    proc = await asyncio.create_subprocess_exec(*args, env=env, cwd=ROOT,
+async def run(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> int:
+    proc = await asyncio.create_subprocess_exec(*args, env=env, cwd=cwd,
                                                 stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.DEVNULL)  # fmt: skip
     return await proc.wait()
@@ -56,9 +58,16 @@ async def test_the_image_recipe_installs_starts_and_passes_its_healthcheck(tmp_p
     venv = tmp_path / "venv"
     assert await run(sys.executable, "-m", "venv", str(venv)) == 0
     python = str(venv / "bin" / "python")
+    workdir = tmp_path / "app"  # the image's WORKDIR, filled by its COPY lines
+    workdir.mkdir()
+    for *sources, dest in spec["copy"]:
+        for source in sources:
+            copy = shutil.copytree if (ROOT / source).is_dir() else shutil.copy
+            copy(ROOT / source, workdir / dest / Path(source).name if dest.endswith("/")
+                 else workdir / dest)  # fmt: skip
     pip: list[str] = spec["pip"]
     async with asyncio.timeout(600):
-        assert await run(python, "-m", *pip) == 0  # the Dockerfile's `pip install .`
+        assert await run(python, "-m", *pip, cwd=workdir) == 0  # the Dockerfile's pip install
     cluster = SimCluster(SystemClock())
     await cluster.start()
     port = free_port()

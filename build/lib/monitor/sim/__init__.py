@@ -1,1 +1,0 @@
-"""Simulated exchanges: every profile's wire format on its own paths, plus chaos scenarios."""

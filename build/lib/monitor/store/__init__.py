@@ -1,1 +1,0 @@
-"""History: per-endpoint per-minute rollups."""

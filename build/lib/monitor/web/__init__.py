@@ -1,1 +1,0 @@
-"""Surfaces: one aiohttp server for /metrics, health, the JSON API and the status page."""

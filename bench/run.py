@@ -71,17 +71,22 @@ async def measure(root: Path, target: str, endpoints: int, seconds: float,
 
 
 async def flood(root: Path, target: str, seconds: float, warmup_s: float,
-                start: int, step: int, limit: int) -> dict[str, Any]:  # fmt: skip
-    """The largest endpoint count (at 1 s) still probed at >= 99% of its intended rate."""
+                low: int, high: int, resolution: int) -> dict[str, Any]:  # fmt: skip
+    """The largest endpoint count (at 1 s) still probed at >= 99% of its intended rate,
+    found by bisection between `low` (assumed sustainable) and `high`."""
     best: dict[str, Any] = {}
-    size = start
-    while size <= limit:
+    tries = []
+    while high - low > resolution:
+        size = (low + high) // 2
         run = await measure(root, target, size, seconds, warmup_s)
-        if run["coverage"] < 0.99:
-            return {"max_sustained_per_s": best.get("achieved_per_s"), "last_try": run,
-                    "best": best}  # fmt: skip
-        best, size = run, size + step
-    return {"max_sustained_per_s": best.get("achieved_per_s"), "best": best, "limit_reached": True}
+        tries.append({"endpoints": size, "coverage": run["coverage"],
+                      "achieved_per_s": run["achieved_per_s"]})  # fmt: skip
+        print(orjson.dumps(tries[-1]).decode(), flush=True)
+        if run["coverage"] >= 0.99:
+            low, best = size, run
+        else:
+            high = size
+    return {"max_sustained_per_s": best.get("achieved_per_s"), "best": best, "tries": tries}
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -120,9 +125,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 target,
                 args.seconds / 2,
                 args.warmup,
-                args.flood_start,
-                args.flood_step,
-                args.flood_limit,
+                args.flood_low,
+                args.flood_high,
+                args.flood_resolution,
             )
     if args.trials:
         report["time_to_webhook"] = await time_to_webhook(root, args.trials)
@@ -137,9 +142,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--flood", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--flood-start", type=int, default=6000)
-    parser.add_argument("--flood-step", type=int, default=1000)
-    parser.add_argument("--flood-limit", type=int, default=12000)
+    parser.add_argument("--flood-low", type=int, default=1000)
+    parser.add_argument("--flood-high", type=int, default=12000)
+    parser.add_argument("--flood-resolution", type=int, default=250)
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--smoke", action="store_true", help="a few seconds, tiny sizes")
     arguments = parser.parse_args()

@@ -45,6 +45,7 @@ class _Open:
 class Rollups:
     def __init__(self, keep_minutes: int = DAY_MINUTES) -> None:
         self._open: dict[str, _Open] = {}
+        self._oldest_open_s = float("inf")  # no scan before this minute has ended
         self.closed: dict[str, collections.deque[Rollup]] = collections.defaultdict(
             lambda: collections.deque(maxlen=keep_minutes)
         )
@@ -57,6 +58,7 @@ class Rollups:
             if current is not None:
                 self._keep(result.endpoint_id, current.close())
             current = self._open[result.endpoint_id] = _Open(minute, [])
+            self._oldest_open_s = min(self._oldest_open_s, minute)
         current.count += 1
         if result.outcome in ERROR_OUTCOMES:
             current.errors += 1
@@ -64,11 +66,17 @@ class Rollups:
             current.latencies.append(result.latency_s)
 
     def close_before(self, wall_s: float) -> None:
-        """Close every minute that ended before `wall_s` (endpoints that went quiet)."""
+        """Close every minute that ended before `wall_s` (endpoints that went quiet). Cheap
+        unless a minute has just ended: the scan runs once a minute, not once a tick."""
+        if wall_s < self._oldest_open_s + MINUTE_S:
+            return
+        self._oldest_open_s = float("inf")
         for endpoint_id, current in list(self._open.items()):
             if current.minute_s + MINUTE_S <= wall_s:
                 self._keep(endpoint_id, current.close())
                 del self._open[endpoint_id]
+            else:
+                self._oldest_open_s = min(self._oldest_open_s, current.minute_s)
 
     def _keep(self, endpoint_id: str, rollup: Rollup) -> None:
         self.closed[endpoint_id].append(rollup)

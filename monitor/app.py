@@ -30,6 +30,7 @@ from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
 from monitor.store.history import History, history_writer
+from monitor.store.influx import InfluxExporter, influx_writer, probe_line
 from monitor.triage.client import LlmClient
 from monitor.triage.service import Triage
 from monitor.web.server import serve
@@ -166,8 +167,15 @@ def _start_stages(
                    name="detector-tick")  # fmt: skip
     for name, factory in runtime.notifier.tasks(runtime.alerts):
         tg.create_task(factory(), name=name)
+    exporter = None
+    influx = settings.store.influx
+    if influx.enabled:
+        exporter = InfluxExporter(influx, http.notify)
+        if influx.raw_points:
+            runtime.detector.taps.append(lambda result: exporter.add(probe_line(result)))
+        tg.create_task(influx_writer(exporter, clock, influx.flush_s), name="influx")
     writer = history_writer(history, runtime.detector.rollups, runtime.notifier.subscribe(),
-                            clock, settings.store.flush_s)  # fmt: skip
+                            clock, settings.store.flush_s, exporter)  # fmt: skip
     tg.create_task(writer, name="history")
     if settings.web.enabled:
 

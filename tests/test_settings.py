@@ -110,6 +110,7 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     from monitor.notify.retry import RetrySettings  # noqa: PLC0415
     from monitor.settings import NotifySettings  # noqa: PLC0415
     from monitor.store.history import StoreSettings  # noqa: PLC0415
+    from monitor.store.influx import InfluxSettings  # noqa: PLC0415
     from monitor.triage.client import LlmSettings, StepSettings  # noqa: PLC0415
     from monitor.triage.service import TriageSettings  # noqa: PLC0415
     from monitor.web.config import WebSettings  # noqa: PLC0415
@@ -125,6 +126,7 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     names += [f"MONITOR_TRIAGE__CLASSIFY__{f.upper()}" for f in StepSettings.model_fields]
     names += [f"MONITOR_WEB__{f.upper()}" for f in WebSettings.model_fields]
     names += [f"MONITOR_STORE__{f.upper()}" for f in StoreSettings.model_fields]
+    names += [f"MONITOR_STORE__INFLUX__{f.upper()}" for f in InfluxSettings.model_fields]
     for name in names:
         assert name in text, name
     active = dict(

@@ -9,6 +9,7 @@ what is not driven by results: the monitor's own health and reminders.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -85,6 +86,7 @@ class Detector:
         self._exchanges = [v for v in self.venues.values() if v.is_exchange]
         self.rollups = Rollups()
         self.cost = DetectorCost()
+        self.taps: list[Callable[[ProbeResult], None]] = []  # e.g. the raw-point exporter
         self._unreliable_s = self._detect.unreliable_lag_ms / 1000
 
     def ingest(self, result: ProbeResult) -> None:
@@ -96,6 +98,8 @@ class Detector:
         venue = self.venues[ep.venue]
         venue.record_phases(result.phases)
         self.rollups.add(result)
+        for tap in self.taps:
+            tap(result)
         if ep.kind is EndpointKind.TIME and result.clock_offset_s is not None:
             venue.clock_offset_s = result.clock_offset_s
         self._evaluate_venue(venue, ep, result)

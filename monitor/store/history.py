@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, PositiveFloat
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from monitor.clock import Clock
 from monitor.models import AlertEvent
 from monitor.notify.payload import alert_json
 from monitor.queues import DropOldestQueue
+from monitor.store.influx import InfluxExporter, InfluxSettings, rollup_line
 from monitor.store.rollups import DAY_MINUTES, MINUTE_S, Rollup, Rollups
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ class StoreSettings(BaseModel):
     path: Path = Path("data/history.sqlite3")
     retention_days: PositiveFloat = 30.0
     flush_s: PositiveFloat = 5.0
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
 
 
 class History:
@@ -116,20 +118,25 @@ class History:
 
 
 async def history_writer(history: History, rollups: Rollups,
-                         feed: DropOldestQueue[AlertEvent], clock: Clock,
-                         flush_s: float) -> None:  # fmt: skip
-    """Every `flush_s`: persist the rollups closed and the alert events seen since last time."""
+                         feed: DropOldestQueue[AlertEvent], clock: Clock, flush_s: float,
+                         exporter: InfluxExporter | None = None) -> None:  # fmt: skip
+    """Every `flush_s`: persist the rollups closed and the alert events seen since last time
+    (and hand the rollups to the InfluxDB exporter, if any)."""
     try:
         while True:
             await clock.sleep(flush_s)
-            await _flush(history, rollups, feed, clock)
+            await _flush(history, rollups, feed, clock, exporter)
     finally:
-        await asyncio.shield(_flush(history, rollups, feed, clock))  # keep the last batch
+        await asyncio.shield(_flush(history, rollups, feed, clock, exporter))  # the last batch
 
 
 async def _flush(history: History, rollups: Rollups, feed: DropOldestQueue[AlertEvent],
-                 clock: Clock) -> None:  # fmt: skip
+                 clock: Clock, exporter: InfluxExporter | None) -> None:  # fmt: skip
     events = []
     while feed.qsize():
         events.append(feed.get_nowait())
-    await history.save(rollups.take_unsaved(), events, clock.wall())
+    closed = rollups.take_unsaved()
+    if exporter is not None:
+        for endpoint_id, rollup in closed:
+            exporter.add(rollup_line(endpoint_id, rollup))
+    await history.save(closed, events, clock.wall())

@@ -46,6 +46,9 @@ def _write(path: Path, text: str) -> None:
 @contextlib.asynccontextmanager
 async def nginx(root: Path, port: int, delay_s: float, core: int) -> AsyncIterator[str]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(MODULE).exists() or not Path(binary).exists():
+        raise SystemExit("make bench needs nginx and its echo module: "
+                         "apt-get install nginx libnginx-mod-http-echo")  # fmt: skip
     config = root / "nginx.conf"
     _write(config, CONFIG.format(module=MODULE, root=root, port=port, delay_s=delay_s))
     proc = await asyncio.create_subprocess_exec(

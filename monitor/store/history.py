@@ -62,6 +62,7 @@ class History:
     def _connect(self) -> None:
         self._settings.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self._settings.path, check_same_thread=False)
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new database
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(_SCHEMA)
         self._db = db
@@ -85,8 +86,10 @@ class History:
                 [(e.at_s, e.fingerprint, e.kind.value, e.severity.value,
                   orjson.dumps(alert_json(e))) for e in alerts],
             )  # fmt: skip
-            self._db.execute("DELETE FROM rollups WHERE minute_s < ?", (horizon_s,))
-            self._db.execute("DELETE FROM alerts WHERE at_s < ?", (horizon_s,))
+            expired = self._db.execute("DELETE FROM rollups WHERE minute_s < ?", (horizon_s,))
+            expired_alerts = self._db.execute("DELETE FROM alerts WHERE at_s < ?", (horizon_s,))
+        if expired.rowcount or expired_alerts.rowcount:  # compaction: give the pages back
+            self._db.execute("PRAGMA incremental_vacuum")
 
     async def save(self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent],
                    now_s: float) -> None:  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -46,7 +47,7 @@ def _write(path: Path, text: str) -> None:
 @contextlib.asynccontextmanager
 async def nginx(root: Path, port: int, delay_s: float, core: int) -> AsyncIterator[str]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(MODULE).exists() or not Path(binary).exists():
+    if not os.path.exists(MODULE) or not os.path.exists(binary):  # noqa: ASYNC240 - start-up
         raise SystemExit("make bench needs nginx and its echo module: "
                          "apt-get install nginx libnginx-mod-http-echo")  # fmt: skip
     config = root / "nginx.conf"

@@ -14,7 +14,7 @@ import orjson
 from pydantic import Field, SecretStr
 
 from monitor.models import AlertEvent, AlertKind
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.http import post
 from monitor.notify.payload import rfc3339
 from monitor.notify.render import measured
@@ -107,30 +107,14 @@ def _headers(values: dict[str, SecretStr]) -> dict[str, str]:
     return {name: value.get_secret_value() for name, value in values.items()}
 
 
-class AlertmanagerWebhookSink:
-    def __init__(self, spec: AlertmanagerWebhookSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class AlertmanagerWebhookSink(SinkBase[AlertmanagerWebhookSpec]):
     async def send(self, notification: Notification) -> None:
         body = orjson.dumps(webhook_payload(self._spec, notification))
         await post(self._ctx.session, self._spec.url, self._ctx.clock.wall(), body=body,
                    headers=_headers(self._spec.headers))  # fmt: skip
 
 
-class AlertmanagerSink:
-    def __init__(self, spec: AlertmanagerSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class AlertmanagerSink(SinkBase[AlertmanagerSpec]):
     async def send(self, notification: Notification) -> None:
         now = self._ctx.clock.wall()
         body = orjson.dumps(push_payload(self._spec, notification, now))

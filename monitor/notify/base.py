@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
@@ -96,3 +96,18 @@ class SinkContext:
 
     session: aiohttp.ClientSession
     clock: Clock
+
+
+SpecT = TypeVar("SpecT", bound=ChannelSpec)
+
+
+class SinkBase(Generic[SpecT]):
+    """What every sink holds: its spec and the shared context."""
+
+    def __init__(self, spec: SpecT, ctx: SinkContext) -> None:
+        self._spec = spec
+        self._ctx = ctx
+
+    @property
+    def name(self) -> str:
+        return self._spec.name

@@ -15,7 +15,7 @@ import orjson
 from pydantic import SecretStr
 
 from monitor.notify import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, title
@@ -54,15 +54,7 @@ def build_payload(notification: Notification) -> dict[str, Any]:
                                                 "text": text}}  # fmt: skip
 
 
-class DingTalkSink:
-    def __init__(self, spec: DingTalkSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class DingTalkSink(SinkBase[DingTalkSpec]):
     async def send(self, notification: Notification) -> None:
         now = self._ctx.clock.wall()
         body = orjson.dumps(build_payload(notification))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import orjson
 
 from monitor.notify import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import json_answer
 from monitor.notify.http import post
 from monitor.notify.payload import rfc3339
@@ -43,15 +43,7 @@ def retry_hint(body: bytes) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-class DiscordSink:
-    def __init__(self, spec: DiscordSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class DiscordSink(SinkBase[DiscordSpec]):
     async def send(self, notification: Notification) -> None:
         now = self._ctx.clock.wall()
         body = orjson.dumps(build_payload(notification, now))

@@ -11,7 +11,7 @@ import aiosmtplib
 from pydantic import Field, PositiveInt, SecretStr
 
 from monitor.notify import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkBase
 from monitor.notify.render import body_lines, title
 
 KIND = ChannelKind.EMAIL
@@ -52,14 +52,7 @@ def smtp_error(exc: Exception) -> DeliveryError:
     return DeliveryError(f"SMTP transport: {type(exc).__name__}", retryable=True)
 
 
-class EmailSink:
-    def __init__(self, spec: EmailSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class EmailSink(SinkBase[EmailSpec]):
     async def send(self, notification: Notification) -> None:
         spec = self._spec
         try:

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from monitor.models import Severity
 from monitor.notify import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, title
@@ -61,15 +61,7 @@ def build_payload(spec: FeishuSpec, notification: Notification, now_s: float) ->
     return payload
 
 
-class FeishuSink:
-    def __init__(self, spec: FeishuSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class FeishuSink(SinkBase[FeishuSpec]):
     async def send(self, notification: Notification) -> None:
         now = self._ctx.clock.wall()
         body = orjson.dumps(build_payload(self._spec, notification, now))

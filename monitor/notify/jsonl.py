@@ -10,7 +10,7 @@ from typing import Literal
 
 import orjson
 
-from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkBase
 from monitor.notify.payload import build_payload
 
 KIND = ChannelKind.MACHINE
@@ -29,15 +29,7 @@ def _append(path: Path, line: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-class JsonlSink:
-    def __init__(self, spec: JsonlSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class JsonlSink(SinkBase[JsonlSpec]):
     async def send(self, notification: Notification) -> None:
         line = orjson.dumps(build_payload(notification, self._ctx.clock.wall())) + b"\n"
         try:

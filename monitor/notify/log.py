@@ -8,7 +8,7 @@ from typing import Literal
 
 from monitor.models import Severity
 from monitor.notify import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.render import body_lines, title
 
 KIND = ChannelKind.LOG
@@ -21,14 +21,7 @@ class LogSpec(ChannelSpec):
     type: Literal["log"] = "log"
 
 
-class LogSink:
-    def __init__(self, spec: LogSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class LogSink(SinkBase[LogSpec]):
     async def send(self, notification: Notification) -> None:
         worst = max((e.severity for e in notification.events), key=lambda s: s.rank)
         firing = notification.firing

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import orjson
 
 from monitor.notify import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, color, title
@@ -39,15 +39,7 @@ def build_payload(notification: Notification) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class SlackSink:
-    def __init__(self, spec: SlackSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class SlackSink(SinkBase[SlackSpec]):
     async def send(self, notification: Notification) -> None:
         body = orjson.dumps(build_payload(notification))
         url = self._spec.url.get_secret_value()

@@ -9,7 +9,7 @@ from typing import Literal
 import aiohttp
 from pydantic import Field, SecretStr
 
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.http import post
 from monitor.notify.render import short_text
 from monitor.urls import HttpUrlStr
@@ -30,15 +30,7 @@ def build_form(spec: TwilioSpec, notification: Notification, to: str) -> dict[st
     return {"To": to, "From": spec.from_number, "Body": short_text(notification)}
 
 
-class TwilioSink:
-    def __init__(self, spec: TwilioSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class TwilioSink(SinkBase[TwilioSpec]):
     async def send(self, notification: Notification) -> None:
         spec = self._spec
         url = f"{spec.api_base}/2010-04-01/Accounts/{spec.account_sid}/Messages.json"

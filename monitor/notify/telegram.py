@@ -9,7 +9,7 @@ import orjson
 from pydantic import SecretStr
 
 from monitor.notify import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, title
@@ -40,15 +40,7 @@ def retry_hint(body: bytes) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-class TelegramSink:
-    def __init__(self, spec: TelegramSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class TelegramSink(SinkBase[TelegramSpec]):
     async def send(self, notification: Notification) -> None:
         now = self._ctx.clock.wall()
         url = f"{self._spec.api_base}/bot{self._spec.bot_token.get_secret_value()}/sendMessage"

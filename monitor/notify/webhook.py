@@ -12,7 +12,7 @@ from typing import Literal
 import orjson
 from pydantic import Field, SecretStr
 
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkContext
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.http import post
 from monitor.notify.payload import build_payload
 from monitor.urls import SecretUrl
@@ -52,15 +52,7 @@ def build_request(
     return body, headers
 
 
-class WebhookSink:
-    def __init__(self, spec: WebhookSpec, ctx: SinkContext) -> None:
-        self._spec = spec
-        self._ctx = ctx
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
+class WebhookSink(SinkBase[WebhookSpec]):
     async def send(self, notification: Notification) -> None:
         now = self._ctx.clock.wall()
         body, headers = build_request(self._spec, notification, now)

@@ -178,6 +178,8 @@ class Settings(BaseSettings):
     loop_lag_tick_s: PositiveFloat = 0.1
     shutdown_grace_s: PositiveFloat = 5.0
     uvloop: bool = True
+    gc_threshold0: PositiveInt = 50_000  # fewer young-generation collections on the hot path
+    gc_freeze: bool = True  # move start-up objects out of the collector's way
     rules: Thresholds = Field(default_factory=Thresholds)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)

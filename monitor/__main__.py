@@ -227,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # alerts fire and resolve within its 90 s timeline; the environment still overrides.
         overrides: dict[str, Any] = {}
         if command == "demo":
-            overrides = {"interval_s": 1.0, "detect": {"window_max_age_s": 60.0}}
+            overrides = {"interval_s": 1.0, "detect": {"window_max_age_s": 60.0},
+                         "log_format": "text"}  # fmt: skip
         settings = load_settings(os.environ, **overrides)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

@@ -14,6 +14,8 @@ from typing import Any
 
 import aiohttp
 
+from monitor.probes.histogram import Histogram
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -105,18 +107,9 @@ async def service(config: Path, env: dict[str, str], core: int | None) -> AsyncI
                 await proc.wait()
 
 
-def quantile_of(bounds: list[float], counts: list[int], q: float) -> float | None:
-    total = sum(counts)
-    if not total:
-        return None
-    seen = 0
-    for i, n in enumerate(counts):
-        seen += n
-        if n and seen >= q * total:
-            return bounds[i] if i < len(bounds) else float("inf")
-    return float("inf")
-
-
 def diff_quantile(before: dict[str, Any], after: dict[str, Any], q: float) -> float | None:
-    counts = [b - a for a, b in zip(before["counts"], after["counts"], strict=True)]
-    return quantile_of(after["bounds"], counts, q)
+    """A quantile of what a service's histogram recorded between two snapshots of it."""
+    between = Histogram(tuple(after["bounds"]))
+    between.counts = [b - a for a, b in zip(before["counts"], after["counts"], strict=True)]
+    between.count = sum(between.counts)
+    return between.quantile(q)

@@ -94,7 +94,7 @@ def _run_loop(main: Coroutine[Any, Any, None], use_uvloop: bool) -> None:
 GC_FREEZE_AFTER_S = 5.0
 
 
-def _tune_gc(settings: Settings) -> list[app.Extra]:
+def _tune_gc(settings: Settings, clock: Clock) -> list[app.Extra]:
     """The garbage collector's pauses dominate the probes' latency tail: collect the young
     generation less often, and freeze what start-up built once the stages are running."""
     gc.set_threshold(settings.gc_threshold0, 20, 100)
@@ -102,7 +102,7 @@ def _tune_gc(settings: Settings) -> list[app.Extra]:
         return []
 
     async def freeze() -> None:
-        await SystemClock().sleep(GC_FREEZE_AFTER_S)
+        await clock.sleep(GC_FREEZE_AFTER_S)
         gc.freeze()
 
     return [("gc-freeze", freeze)]
@@ -111,7 +111,7 @@ def _tune_gc(settings: Settings) -> list[app.Extra]:
 async def _run(settings: Settings, clock: Clock) -> None:
     stop = asyncio.Event()
     _install_signals(stop, settings.shutdown_grace_s)
-    await app.run(settings, clock, stop, extras=_tune_gc(settings))
+    await app.run(settings, clock, stop, extras=_tune_gc(settings, clock))
 
 
 def builtin_timeline() -> Timeline:
@@ -149,7 +149,9 @@ async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace,
             await console.live_table(runtime, clock, sys.stdout, args.every)
 
         chaos: app.Extra = ("chaos-timeline", lambda: play(timeline, cluster, clock))
-        await app.run(demo, clock, stop, consumer or consume, extras=[chaos, *_tune_gc(demo)])
+        await app.run(
+            demo, clock, stop, consumer or consume, extras=[chaos, *_tune_gc(demo, clock)]
+        )
     finally:
         await cluster.stop()
         scratch.cleanup()

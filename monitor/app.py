@@ -58,6 +58,7 @@ class Runtime:
     notifier: Notifier
     feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for displays and tests
     listening: dict[str, int] = dataclasses.field(default_factory=dict)  # surface -> port
+    web_up: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # port known
 
 
 Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -181,6 +182,7 @@ def _start_stages(
 
         def listening(port: int) -> None:
             runtime.listening["web"] = port
+            runtime.web_up.set()
             log.info("web_listening", extra={"host": settings.web.host, "port": port})
 
         tg.create_task(serve(runtime, settings.web, clock, listening), name="web")

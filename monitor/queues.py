@@ -36,7 +36,3 @@ class DropOldestQueue(Generic[T]):
 
     def qsize(self) -> int:
         return self._queue.qsize()
-
-    @property
-    def maxsize(self) -> int:
-        return self._queue.maxsize

@@ -235,23 +235,14 @@ class Settings(BaseSettings):
         # The TOML file arrives as init values: the environment must override it.
         return env_settings, init_settings, file_secret_settings
 
-    @property
-    def _targets_by_name(self) -> dict[str, TargetSettings]:
-        """Targets by name, built once per targets list (a model_copy that replaces the list
-        gets a new index; one that keeps it shares the list, so the index stays right)."""
-        cached = self.__dict__.get("_target_index")
-        if cached is None or cached[0] is not self.targets:
-            cached = (self.targets, {target.name: target for target in self.targets})
-            self.__dict__["_target_index"] = cached
-        index: dict[str, TargetSettings] = cached[1]
-        return index
-
     def exchange(self, venue: str) -> ExchangeSettings:
         return self.exchanges.get(venue) or ExchangeSettings()
 
-    def thresholds(self, venue: str, endpoint: str | None = None) -> Thresholds:
-        """Global rule thresholds, overridden by the venue's, then by the endpoint's."""
-        target = self._targets_by_name.get(venue)
+    def thresholds(
+        self, venue: str, endpoint: str | None = None, target: TargetSettings | None = None
+    ) -> Thresholds:
+        """Global rule thresholds, overridden by the venue's (or the generic target's), then
+        by the endpoint's."""
         if target is not None:
             return self.rules.merged(target.rules.values())
         table = self.exchange(venue)

@@ -10,13 +10,13 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import SystemClock
 from monitor.sim.server import SimCluster
+from tests.ports import free_port
 
 ROOT = Path(__file__).parent.parent
 
@@ -45,12 +45,6 @@ async def run(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -
                                                 stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.DEVNULL)  # fmt: skip
     return await proc.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_the_image_recipe_installs_starts_and_passes_its_healthcheck(tmp_path: Path) -> None:

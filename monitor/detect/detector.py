@@ -65,14 +65,16 @@ class Detector:
         self.endpoints: dict[str, EndpointTracker] = {}
         self._venue_thresholds = {}
         self._keys: dict[str, dict[Rule, AlertKey]] = {}
+        targets = {target.name: target for target in settings.targets}
         for p in plan.probes:
+            target = targets.get(p.venue)
             venue = self.venues.get(p.venue)
             if venue is None:
                 profile = EXCHANGES.get(p.venue)
                 signing = profile.signing_window_ms if profile else None
                 venue = self.venues[p.venue] = VenueTracker(p.venue, profile is not None, signing)
-                self._venue_thresholds[p.venue] = settings.thresholds(p.venue)
-            thresholds = settings.thresholds(p.venue, p.endpoint)
+                self._venue_thresholds[p.venue] = settings.thresholds(p.venue, target=target)
+            thresholds = settings.thresholds(p.venue, p.endpoint, target)
             window = Window(self._detect.window_max_samples, self._detect.window_max_age_s)
             tracker = EndpointTracker(
                 p.endpoint_id, p.venue, p.endpoint, p.kind, thresholds, window,

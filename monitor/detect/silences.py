@@ -56,6 +56,3 @@ class SilenceBook:
         before = len(self._silences)
         self._silences = [s for s in self._silences if s.id != silence_id]
         return len(self._silences) < before
-
-    def all(self) -> list[Silence]:
-        return list(self._silences)

@@ -41,6 +41,22 @@ def hmac_b64(secret: bytes, message: bytes, digest: str = "sha256") -> str:
     return base64.b64encode(hmac.new(secret, message, digest).digest()).decode()
 
 
+def prehash_request(
+    prefix: str, key: str, secret: bytes, passphrase: str, stamp: str, method: str,
+    base_url: str, path: str,
+) -> SignedRequest:  # fmt: skip
+    """OKX and Coinbase Exchange: base64 HMAC-SHA256 of timestamp + METHOD + path (+ body),
+    sent in `<prefix>-KEY/-SIGN/-TIMESTAMP/-PASSPHRASE` headers."""
+    signature = hmac_b64(secret, f"{stamp}{method.upper()}{path}".encode())
+    headers = {
+        f"{prefix}-KEY": key,
+        f"{prefix}-SIGN": signature,
+        f"{prefix}-TIMESTAMP": stamp,
+        f"{prefix}-PASSPHRASE": passphrase,
+    }
+    return SignedRequest(method, base_url + path, headers)
+
+
 def _join(path: str, extra: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}{extra}"
 
@@ -95,15 +111,8 @@ class OkxSigner:
         self._key, self._secret, self._passphrase = key, secret.encode(), passphrase
 
     def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
-        stamp = okx_timestamp(now_ms)
-        signature = hmac_b64(self._secret, f"{stamp}{method.upper()}{path}".encode())
-        headers = {
-            "OK-ACCESS-KEY": self._key,
-            "OK-ACCESS-SIGN": signature,
-            "OK-ACCESS-TIMESTAMP": stamp,
-            "OK-ACCESS-PASSPHRASE": self._passphrase,
-        }
-        return SignedRequest(method, base_url + path, headers)
+        return prehash_request("OK-ACCESS", self._key, self._secret, self._passphrase,
+                               okx_timestamp(now_ms), method, base_url, path)  # fmt: skip
 
 
 class BybitSigner:
@@ -159,15 +168,8 @@ class CoinbaseExchangeSigner:
         self._key, self._secret, self._passphrase = key, base64.b64decode(secret_b64), passphrase
 
     def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
-        stamp = f"{now_ms / 1000:.3f}"
-        signature = hmac_b64(self._secret, f"{stamp}{method.upper()}{path}".encode())
-        headers = {
-            "CB-ACCESS-KEY": self._key,
-            "CB-ACCESS-SIGN": signature,
-            "CB-ACCESS-TIMESTAMP": stamp,
-            "CB-ACCESS-PASSPHRASE": self._passphrase,
-        }
-        return SignedRequest(method, base_url + path, headers)
+        return prehash_request("CB-ACCESS", self._key, self._secret, self._passphrase,
+                               f"{now_ms / 1000:.3f}", method, base_url, path)  # fmt: skip
 
 
 class CoinbaseJwtSigner:

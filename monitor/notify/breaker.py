@@ -25,10 +25,6 @@ class CircuitBreaker:
         """When the next attempt may start (now, or the end of the cool-down)."""
         return max(now_s, self._open_until)
 
-    @property
-    def is_open(self) -> bool:
-        return self._open_until > 0.0
-
     def success(self) -> None:
         self._failures = 0
         self._open_until = 0.0

@@ -33,11 +33,13 @@ def status_error(
 async def post(
     session: aiohttp.ClientSession, url: str, now_s: float, *, body: bytes | None = None,
     form: dict[str, str] | None = None, headers: Mapping[str, str] | None = None,
-    retry_hint: RetryHint | None = None,
+    params: Mapping[str, str] | None = None, retry_hint: RetryHint | None = None,
 ) -> tuple[int, bytes]:  # fmt: skip
     """POST and return (status, body) of a 2xx answer; raise DeliveryError otherwise. The
     caller owns the deadline (asyncio.timeout around the whole delivery)."""
     kwargs: dict[str, Any] = {"headers": dict(headers or {}), "allow_redirects": False}
+    if params is not None:
+        kwargs["params"] = dict(params)
     if body is not None:
         kwargs["data"] = body
         kwargs["headers"].setdefault("Content-Type", "application/json")

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     body BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_at ON alerts (at_s);
+CREATE INDEX IF NOT EXISTS rollups_minute ON rollups (minute_s);
 """
 
 

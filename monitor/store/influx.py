@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, SecretSt
 
 from monitor.clock import Clock
 from monitor.models import ProbeResult
+from monitor.notify.base import DeliveryError
+from monitor.notify.http import post
 from monitor.store.rollups import Rollup
 from monitor.urls import HttpUrlStr
 
@@ -114,19 +116,16 @@ class InfluxExporter:
         batch = list(self._lines)
         self._lines.clear()
         url, params, headers = write_request(self._settings)
+        body = "\n".join(batch).encode()
         try:
-            async with (
-                asyncio.timeout(self._settings.timeout_s),
-                self._session.post(
-                    url, params=params, headers=headers, data="\n".join(batch).encode()
-                ) as response,
-            ):
-                if response.status < 300:
-                    self.written += len(batch)
-                    return
-                log.warning("influx_write_failed", extra={"status": response.status})
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("influx_write_failed", extra={"error": type(exc).__name__})
+            async with asyncio.timeout(self._settings.timeout_s):
+                await post(self._session, url, 0.0, body=body, headers=headers, params=params)
+            self.written += len(batch)
+            return
+        except DeliveryError as exc:
+            log.warning("influx_write_failed", extra={"error": str(exc)})
+        except TimeoutError:
+            log.warning("influx_write_failed", extra={"error": "timeout"})
         # Not written: put the batch back before what arrived meanwhile (oldest drop first).
         room = self._settings.buffer_points - len(self._lines)
         kept = batch[-room:] if room > 0 else []

@@ -85,8 +85,6 @@ class LlmClient:
         self._policy = RetryPolicy(RetrySettings(base_s=0.5, cap_s=8.0, max_attempts=MAX_CALLS),
                                    rng or random.Random())  # fmt: skip
         self._not_before = 0.0  # monotonic: pacing from rate-limit headers
-        self.calls = 0
-        self.delays: list[float] = []  # every wait between calls, for tests and metrics
 
     async def complete(self, step: StepSettings, messages: list[dict[str, str]],
                        schema: type[BaseModel]) -> Completion:  # fmt: skip
@@ -124,7 +122,6 @@ class LlmClient:
             delay = self._policy.delay_s(call, None)
         if self._clock.monotonic() + delay >= deadline:
             return False
-        self.delays.append(delay)
         await self._clock.sleep(delay)
         return True
 
@@ -134,7 +131,6 @@ class LlmClient:
             return
         if self._clock.monotonic() + wait >= deadline:
             raise LlmError("rate limit resets after the deadline")
-        self.delays.append(wait)
         await self._clock.sleep(wait)
 
     def _downgrade(self, model: str) -> None:
@@ -171,7 +167,6 @@ class LlmClient:
         headers = {"Content-Type": "application/json"}
         if self._settings.api_key is not None:
             headers["Authorization"] = f"Bearer {self._settings.api_key.get_secret_value()}"
-        self.calls += 1
         try:
             async with asyncio.timeout(remaining), self._session.post(
                 f"{self._settings.base_url}/chat/completions", headers=headers,

@@ -15,7 +15,6 @@ import pydantic
 from monitor.exchanges.base import parse_retry_after
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-NEVER_RETRY_STATUSES = frozenset({400, 401, 402, 403, 404, 413, 422})
 _QUOTA = re.compile(r"insufficient_quota|billing|quota exceeded|credit", re.I)
 _TOO_LARGE = re.compile(r"request too large|too many tokens|context_length", re.I)
 _FORMAT = re.compile(r"response_format|json_schema|unavailable now", re.I)

@@ -15,19 +15,21 @@ from pydantic import SecretStr
 from monitor import app, logs
 from monitor.clock import SystemClock
 from monitor.models import AlertEvent, AlertKind, Severity
-from monitor.notify.jsonl import JsonlSpec
-from monitor.settings import NotifySettings, Settings
+from monitor.notify.webhook import WebhookSpec
+from monitor.settings import Credentials, NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim, sim_credentials, with_credentials
 from monitor.store.history import StoreSettings
 from monitor.triage import prompts
+from tests.notify.helpers import Captured, receiver
 
 
 async def first_firing(
     tmp_path: Path, venue: str, rule: ChaosRule | None, *, secret: str | None = None,
     use_server_time: bool = True,
-) -> tuple[AlertEvent, Path]:  # fmt: skip
+) -> tuple[AlertEvent, str]:  # fmt: skip
+    """The first alert that fires, and the text of its webhook delivery."""
     clock = SystemClock()
     cluster = SimCluster(clock)
     await cluster.start()
@@ -39,9 +41,17 @@ async def first_firing(
     creds = sim_credentials(
         cluster.keys, venue, cluster.urls[venue], use_server_time=use_server_time
     ).model_copy(update=changes)
-    alerts_file = tmp_path / "alerts.jsonl"
-    notify = NotifySettings(outbox_path=tmp_path / "outbox.sqlite3",
-                            channels=[JsonlSpec(name="file", path=alerts_file)])  # fmt: skip
+    async with receiver() as (url, seen):
+        channel = WebhookSpec(name="hook", url=url, min_severity=Severity.LOW)
+        notify = NotifySettings(outbox_path=tmp_path / "outbox.sqlite3", channels=[channel])
+        return await _run(tmp_path, venue, cluster, creds, notify, seen)
+
+
+async def _run(
+    tmp_path: Path, venue: str, cluster: SimCluster, creds: Credentials, notify: NotifySettings,
+    seen: asyncio.Queue[Captured],
+) -> tuple[AlertEvent, str]:  # fmt: skip
+    clock = cluster.clock
     settings = with_credentials(
         point_at_sim(
             Settings(
@@ -54,24 +64,24 @@ async def first_firing(
         {venue: creds},
     )
     stop = asyncio.Event()
-    fired: list[AlertEvent] = []
+    fired: list[tuple[AlertEvent, str]] = []
 
     async def watch(runtime: app.Runtime) -> None:
-        while True:
+        event = await runtime.feed.get()
+        while event.kind is not AlertKind.FIRING:
             event = await runtime.feed.get()
-            if event.kind is AlertKind.FIRING:
-                fired.append(event)
-                while not alerts_file.exists():  # the file channel has written it
-                    await clock.sleep(0.01)
-                stop.set()
-                return
+        delivered = (await seen.get()).body.decode()  # the webhook channel delivered it
+        while event.fingerprint not in delivered:
+            delivered = (await seen.get()).body.decode()
+        fired.append((event, delivered))
+        stop.set()
 
     try:
         async with asyncio.timeout(10):
             await app.run(settings, clock, stop, watch)
     finally:
         await cluster.stop()
-    return fired[0], alerts_file
+    return fired[0]
 
 
 @pytest.mark.parametrize(("venue", "problem"), [
@@ -108,11 +118,11 @@ async def test_canary_secret_never_leaks(tmp_path: Path, caplog: pytest.LogCaptu
     handler.setFormatter(logs.JsonFormatter())
     logging.getLogger().addHandler(handler)
     try:
-        event, alerts_file = await first_firing(tmp_path, "kraken", None, secret=canary)
+        event, delivered = await first_firing(tmp_path, "kraken", None, secret=canary)
     finally:
         logging.getLogger().removeHandler(handler)
     assert event.fingerprint == "AUTH_FAILURE/kraken/account"  # the wrong secret was refused
     prompt = orjson.dumps(prompts.messages("x", prompts.incident_data(event, {}))).decode()
-    for text in (caplog.text, formatted.getvalue(), alerts_file.read_text(), prompt,
+    for text in (caplog.text, formatted.getvalue(), delivered, prompt,
                  str(event.as_dict())):  # fmt: skip
         assert canary not in text

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from monitor.models import AlertKind
 from monitor.notify.alertmanager import AlertmanagerSink, AlertmanagerSpec
 from monitor.notify.base import SinkContext
 from tests.notify.helpers import event, notification
+from tests.ports import free_port
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 CONFIG = """
@@ -30,12 +30,6 @@ receivers:
 pytestmark = pytest.mark.skipif(
     BINARY is None and not os.environ.get("CI"), reason="prometheus-alertmanager not installed"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

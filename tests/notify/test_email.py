@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from monitor.clock import SystemClock
 from monitor.notify.base import DeliveryError, SinkContext
 from monitor.notify.email import EmailSink, EmailSpec
 from tests.notify.helpers import HOSTILE, event, notification
+from tests.ports import free_port
 
 PASSWORD = "smtp-canary-pw-7731"
 
@@ -39,9 +39,7 @@ def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[int, Inbox]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
                             auth_require_tls=False)  # fmt: skip

@@ -6,21 +6,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import signal
-import socket
 import sqlite3
 import sys
 from pathlib import Path
 
 from aiohttp import web
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).parents[2]
 COUNT = 50
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def start(outbox: Path, url: str, count: int) -> asyncio.subprocess.Process:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import socket
 import sqlite3
 from pathlib import Path
 
@@ -23,14 +22,9 @@ from monitor.notify.outbox import Outbox
 from monitor.notify.retry import RetrySettings
 from monitor.settings import NotifySettings
 from tests.notify.helpers import event
+from tests.ports import free_port
 
 CANARY = "canary-s3cr3t-4242"
-
-
-def refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def channels(port: int) -> list[dict[str, object]]:
@@ -55,6 +49,21 @@ def channels(port: int) -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
+class DeadLetters(logging.Handler):
+    """Sets `all_in` once `expected` notifications have been dead-lettered."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.expected = expected
+        self.all_in = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "notification_dead":
+            self.expected -= 1
+            if self.expected == 0:
+                self.all_in.set()
+
+
 async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     formatted = io.StringIO()
@@ -62,9 +71,11 @@ async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptu
     json_handler.setFormatter(logs.JsonFormatter())
     logging.getLogger().addHandler(json_handler)
     settings = NotifySettings.model_validate(
-        {"channels": [{**c, "min_severity": "low"} for c in channels(refused_port())],
+        {"channels": [{**c, "min_severity": "low"} for c in channels(free_port())],
          "outbox_path": tmp_path / "outbox.sqlite3"}
     )  # fmt: skip
+    dead_letters = DeadLetters(len(settings.channels))
+    logging.getLogger("monitor.notify").addHandler(dead_letters)
     outbox = Outbox(settings.outbox_path)
     await outbox.open()
     async with aiohttp.ClientSession() as session:
@@ -79,12 +90,12 @@ async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptu
             tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
             await notifier.handle(event())
             async with asyncio.timeout(10):
-                while (await outbox.counts())["dead"] < len(built):
-                    await SystemClock().sleep(0.02)
+                await dead_letters.all_in.wait()
             for task in tasks:
                 task.cancel()
     await outbox.close()
     logging.getLogger().removeHandler(json_handler)
+    logging.getLogger("monitor.notify").removeHandler(dead_letters)
     with sqlite3.connect(settings.outbox_path) as db:
         stored = " ".join(str(row) for row in db.execute("SELECT * FROM outbox"))
     surfaces = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -14,6 +13,7 @@ from aioresponses import aioresponses
 from monitor.app import Sessions
 from monitor.exchanges.http_target import HttpCheck
 from monitor.models import Outcome
+from tests.ports import free_port
 from tests.probes.helpers import http_probe
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -70,10 +70,7 @@ async def test_hang_becomes_timeout_at_deadline(
 
 
 async def test_refused_is_connect_error(http: Sessions) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    result = await http_probe(http.warm, f"http://127.0.0.1:{port}/").run(0.0, 0.0, 0.0)
+    result = await http_probe(http.warm, f"http://127.0.0.1:{free_port()}/").run(0.0, 0.0, 0.0)
     assert result.outcome is Outcome.CONNECT_ERROR
     assert result.detail == "refused"
 

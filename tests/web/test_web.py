@@ -72,8 +72,7 @@ async def test_surfaces_of_a_running_monitor(tmp_path: Path) -> None:
     async def inspect(runtime: app.Runtime) -> None:
         while (await runtime.feed.get()).kind is not AlertKind.FIRING:
             pass
-        while "web" not in runtime.listening:  # the server reports its port once listening
-            await clock.sleep(0.01)
+        await runtime.web_up.wait()
         await check_surfaces(f"http://127.0.0.1:{runtime.listening['web']}", seen)
         stop.set()
 

@@ -46,9 +46,18 @@ def synthetic(p: ProbePlan, clock: ManualClock, rng: random.Random, seq: int) ->
     elif p.kind is EndpointKind.MARKET:
         extra = {"data_time_s": clock.wall() - 0.2, "data_seq": str(seq)}
     return ProbeResult(
-        p.endpoint_id, p.venue, p.endpoint, Outcome.OK, clock.monotonic(), clock.wall(),
-        latency, 0.0005, 0.0002, status=200, **extra,  # type: ignore[arg-type]
-    )  # fmt: skip
+        p.endpoint_id,
+        p.venue,
+        p.endpoint,
+        Outcome.OK,
+        clock.monotonic(),
+        clock.wall(),
+        latency,
+        0.0005,
+        0.0002,
+        status=200,
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def main() -> None:

@@ -48,14 +48,24 @@ def _write(path: Path, text: str) -> None:
 async def nginx(root: Path, port: int, delay_s: float, core: int) -> AsyncIterator[str]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(MODULE) or not os.path.exists(binary):  # noqa: ASYNC240 - start-up
-        raise SystemExit("make bench needs nginx and its echo module: "
-                         "apt-get install nginx libnginx-mod-http-echo")  # fmt: skip
+        raise SystemExit(
+            "make bench needs nginx and its echo module: "
+            "apt-get install nginx libnginx-mod-http-echo"
+        )
     config = root / "nginx.conf"
     _write(config, CONFIG.format(module=MODULE, root=root, port=port, delay_s=delay_s))
     proc = await asyncio.create_subprocess_exec(
-        "taskset", "-c", str(core), binary, "-c", str(config), "-g", "daemon off;",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        "taskset",
+        "-c",
+        str(core),
+        binary,
+        "-c",
+        str(config),
+        "-g",
+        "daemon off;",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         for _ in range(100):  # listening within a second or two
             try:

@@ -29,17 +29,22 @@ def ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 3)
 
 
-async def measure(root: Path, target: str, endpoints: int, seconds: float,
-                  warmup_s: float) -> dict[str, Any]:  # fmt: skip
+async def measure(
+    root: Path, target: str, endpoints: int, seconds: float, warmup_s: float
+) -> dict[str, Any]:
     config = root / f"monitor-{endpoints}.toml"
     write_config(
         config,
-        {"enabled_exchanges": [], "interval_s": 1.0, "timeout_s": 2.0,
-         "notify": {"outbox_path": str(root / "outbox.sqlite3")},
-         "store": {"path": str(root / "history.sqlite3")}},
+        {
+            "enabled_exchanges": [],
+            "interval_s": 1.0,
+            "timeout_s": 2.0,
+            "notify": {"outbox_path": str(root / "outbox.sqlite3")},
+            "store": {"path": str(root / "history.sqlite3")},
+        },
         [{"name": f"t{i}", "url": f"{target}/t{i}"} for i in range(endpoints)],
         [{"type": "webhook", "name": "bench", "url": "http://127.0.0.1:9/unused"}],
-    )  # fmt: skip
+    )
     async with service(config, {}, core=0) as svc:
         await asyncio.sleep(warmup_s)  # noqa: TID251 - a benchmark measures wall time
         before, cpu0 = await svc.self_stats(), svc.cpu_s()
@@ -70,8 +75,9 @@ async def measure(root: Path, target: str, endpoints: int, seconds: float,
     }
 
 
-async def flood(root: Path, target: str, seconds: float, warmup_s: float,
-                low: int, high: int, resolution: int) -> dict[str, Any]:  # fmt: skip
+async def flood(
+    root: Path, target: str, seconds: float, warmup_s: float, low: int, high: int, resolution: int
+) -> dict[str, Any]:
     """The largest endpoint count (at 1 s) still probed at >= 99% of its intended rate,
     found by bisection between `low` (assumed sustainable) and `high`."""
     best: dict[str, Any] = {}
@@ -79,8 +85,13 @@ async def flood(root: Path, target: str, seconds: float, warmup_s: float,
     while high - low > resolution:
         size = (low + high) // 2
         run = await measure(root, target, size, seconds, warmup_s)
-        tries.append({"endpoints": size, "coverage": run["coverage"],
-                      "achieved_per_s": run["achieved_per_s"]})  # fmt: skip
+        tries.append(
+            {
+                "endpoints": size,
+                "coverage": run["coverage"],
+                "achieved_per_s": run["achieved_per_s"],
+            }
+        )
         print(orjson.dumps(tries[-1]).decode(), flush=True)
         if run["coverage"] >= 0.99:
             low, best = size, run
@@ -90,9 +101,13 @@ async def flood(root: Path, target: str, seconds: float, warmup_s: float,
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = [f"# Benchmark {report['at']}", "", "| endpoints | achieved/s | coverage | sched lag "
-             "p50/p99 ms | inflation p50/p99 ms | CPU-s / 1000 | peak RSS MB | dropped |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = [
+        f"# Benchmark {report['at']}",
+        "",
+        "| endpoints | achieved/s | coverage | sched lag "
+        "p50/p99 ms | inflation p50/p99 ms | CPU-s / 1000 | peak RSS MB | dropped |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in report["sizes"]:
         lines.append(
             f"| {r['endpoints']} | {r['achieved_per_s']} | {r['coverage']:.2%} | "
@@ -113,8 +128,11 @@ def markdown(report: dict[str, Any]) -> str:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="exchange-monitor-bench-"))
     now = dt.datetime.fromtimestamp(SystemClock().wall(), dt.UTC)
-    report: dict[str, Any] = {"at": now.isoformat(timespec="seconds"),
-                              "delay_ms": DELAY_S * 1000, "sizes": []}  # fmt: skip
+    report: dict[str, Any] = {
+        "at": now.isoformat(timespec="seconds"),
+        "delay_ms": DELAY_S * 1000,
+        "sizes": [],
+    }
     async with nginx(root / "nginx", free_port(), DELAY_S, core=1) as target:
         for size in args.sizes:
             report["sizes"].append(await measure(root, target, size, args.seconds, args.warmup))

@@ -55,8 +55,12 @@ def toml_value(value: Any) -> str:
     return str(value)
 
 
-def write_config(path: Path, settings: dict[str, Any], targets: list[dict[str, Any]],
-                 channels: list[dict[str, Any]]) -> None:  # fmt: skip
+def write_config(
+    path: Path,
+    settings: dict[str, Any],
+    targets: list[dict[str, Any]],
+    channels: list[dict[str, Any]],
+) -> None:
     lines = []
     for key, value in settings.items():
         if isinstance(value, dict):
@@ -78,13 +82,23 @@ def write_config(path: Path, settings: dict[str, Any], targets: list[dict[str, A
 @contextlib.asynccontextmanager
 async def service(config: Path, env: dict[str, str], core: int | None) -> AsyncIterator[Service]:
     port = free_port()
-    full_env = {**os.environ, **env, "MONITOR_CONFIG": str(config),
-                "MONITOR_WEB__PORT": str(port), "MONITOR_LOG_LEVEL": "WARNING"}  # fmt: skip
+    full_env = {
+        **os.environ,
+        **env,
+        "MONITOR_CONFIG": str(config),
+        "MONITOR_WEB__PORT": str(port),
+        "MONITOR_LOG_LEVEL": "WARNING",
+    }
     pin = ["taskset", "-c", str(core)] if core is not None else []
     proc = await asyncio.create_subprocess_exec(
-        *pin, sys.executable, "-m", "monitor", env=full_env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        *pin,
+        sys.executable,
+        "-m",
+        "monitor",
+        env=full_env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as session:
         try:

@@ -55,10 +55,11 @@ async def _trials(root: Path, trials: int, llm_hangs: bool) -> dict[str, Any]:
     await cluster.start()
     async with http_app(routes) as url:
         settings: dict[str, Any] = {
-            "interval_s": 1.0, "timeout_s": 0.5,
+            "interval_s": 1.0,
+            "timeout_s": 0.5,
             "notify": {"outbox_path": str(root / f"ttw-{llm_hangs}.db")},
             "store": {"path": str(root / f"ttw-h-{llm_hangs}.db")},
-        }  # fmt: skip
+        }
         for venue, base in cluster.urls.items():
             settings[f"exchanges.{venue}"] = {"base_url": base, "budget_per_min": 1_000_000}
         if llm_hangs:
@@ -91,21 +92,28 @@ async def _trials(root: Path, trials: int, llm_hangs: bool) -> dict[str, Any]:
                 await _first(arrivals, f"EXCHANGE_DOWN/{venue}", "resolved")
     await cluster.stop()
     ordered = sorted(delays)
-    return {"trials": trials, "p50_s": round(statistics.median(ordered), 3),
-            "p99_s": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 3),
-            "all_s": [round(d, 3) for d in delays]}  # fmt: skip
+    return {
+        "trials": trials,
+        "p50_s": round(statistics.median(ordered), 3),
+        "p99_s": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 3),
+        "all_s": [round(d, 3) for d in delays],
+    }
 
 
-async def _first(arrivals: asyncio.Queue[tuple[float, dict[str, Any]]], fingerprint: str,
-                 kind: str) -> float:  # fmt: skip
+async def _first(
+    arrivals: asyncio.Queue[tuple[float, dict[str, Any]]], fingerprint: str, kind: str
+) -> float:
     async with asyncio.timeout(30):
         while True:
             at, payload = await arrivals.get()
-            if any(a["fingerprint"] == fingerprint and a["kind"] == kind
-                   for a in payload["alerts"]):  # fmt: skip
+            if any(
+                a["fingerprint"] == fingerprint and a["kind"] == kind for a in payload["alerts"]
+            ):
                 return at
 
 
 async def time_to_webhook(root: Path, trials: int) -> dict[str, Any]:
-    return {"llm off": await _trials(root, trials, False),
-            "llm hanging": await _trials(root, trials, True)}  # fmt: skip
+    return {
+        "llm off": await _trials(root, trials, False),
+        "llm hanging": await _trials(root, trials, True),
+    }

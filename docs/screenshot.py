@@ -28,10 +28,19 @@ from monitor.store.history import StoreSettings
 from monitor.web.config import WebSettings
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--enable-logging=stderr", "--v=0", "--window-size=1500,2300",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--window-size=1500,2300",
+]
 
 
 async def shoot(url: str, out: Path, profile: str) -> str:
@@ -39,9 +48,14 @@ async def shoot(url: str, out: Path, profile: str) -> str:
     if chromium is None:
         raise SystemExit("chromium not found: apt-get install chromium")
     proc = await asyncio.create_subprocess_exec(
-        chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={out}", url,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        chromium,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--screenshot={out}",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await proc.communicate()
     return err.decode(errors="replace")
 
@@ -52,11 +66,16 @@ async def main(seconds: float, out: Path) -> list[str]:
     cluster = SimCluster(clock, base_latency_ms=15, jitter_ms=20, seed=7)
     await cluster.start()
     scratch = tempfile.mkdtemp(prefix="exchange-monitor-shot-")
-    settings = point_at_sim(Settings(
-        interval_s=1.0, detect=DetectSettings(window_max_age_s=60),
-        notify=NotifySettings(outbox_path=Path(scratch) / "o.sqlite3"),
-        store=StoreSettings(path=Path(scratch) / "h.sqlite3"), web=WebSettings(port=0),
-    ), cluster.urls)  # fmt: skip
+    settings = point_at_sim(
+        Settings(
+            interval_s=1.0,
+            detect=DetectSettings(window_max_age_s=60),
+            notify=NotifySettings(outbox_path=Path(scratch) / "o.sqlite3"),
+            store=StoreSettings(path=Path(scratch) / "h.sqlite3"),
+            web=WebSettings(port=0),
+        ),
+        cluster.urls,
+    )
     stop = asyncio.Event()
     logs: list[str] = []
 

@@ -120,8 +120,9 @@ def builtin_timeline() -> Timeline:
         return load_timeline(path)
 
 
-async def _demo(settings: Settings, clock: Clock, args: argparse.Namespace,
-                consumer: app.Consumer | None = None) -> None:  # fmt: skip
+async def _demo(
+    settings: Settings, clock: Clock, args: argparse.Namespace, consumer: app.Consumer | None = None
+) -> None:
     stop = asyncio.Event()
     _install_signals(stop, settings.shutdown_grace_s)
     if args.duration is not None:
@@ -200,8 +201,9 @@ async def _dashboard(settings: Settings, clock: Clock, args: argparse.Namespace)
     token = settings.web.token.get_secret_value() if settings.web.token else None
     url = args.url or f"http://{settings.web.host}:{settings.web.port}"
     async with aiohttp.ClientSession() as session:
-        viewer = asyncio.create_task(dashboard.live(lambda: dashboard.fetch(session, url, token),
-                                                    clock, terminal))  # fmt: skip
+        viewer = asyncio.create_task(
+            dashboard.live(lambda: dashboard.fetch(session, url, token), clock, terminal)
+        )
         await stop.wait()
         viewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -229,8 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # alerts fire and resolve within its 90 s timeline; the environment still overrides.
         overrides: dict[str, Any] = {}
         if command == "demo":
-            overrides = {"interval_s": 1.0, "detect": {"window_max_age_s": 60.0},
-                         "log_format": "text"}  # fmt: skip
+            overrides = {
+                "interval_s": 1.0,
+                "detect": {"window_max_age_s": 60.0},
+                "log_format": "text",
+            }
         settings = load_settings(os.environ, **overrides)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

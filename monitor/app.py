@@ -92,10 +92,12 @@ class Sessions:
 @contextlib.asynccontextmanager
 async def sessions(settings: Settings, clock: Clock, plan: Plan) -> AsyncIterator[Sessions]:
     limit = settings.max_in_flight
-    warm = aiohttp.TCPConnector(limit=limit, limit_per_host=0, ttl_dns_cache=300,
-                                keepalive_timeout=keepalive_s(plan))  # fmt: skip
-    cold = aiohttp.TCPConnector(limit=limit, limit_per_host=0, force_close=True,
-                                use_dns_cache=False)  # fmt: skip
+    warm = aiohttp.TCPConnector(
+        limit=limit, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=keepalive_s(plan)
+    )
+    cold = aiohttp.TCPConnector(
+        limit=limit, limit_per_host=0, force_close=True, use_dns_cache=False
+    )
     async with (
         _session(warm, clock) as warm_session,
         _session(cold, clock) as cold_session,
@@ -126,17 +128,27 @@ def make_triage(
 
 
 def make_notifier(
-    settings: Settings, clock: Clock, outbox: Outbox, session: aiohttp.ClientSession,
+    settings: Settings,
+    clock: Clock,
+    outbox: Outbox,
+    session: aiohttp.ClientSession,
     triage: Triage,
-) -> Notifier:  # fmt: skip
+) -> Notifier:
     ctx = SinkContext(session, clock)
     channels = []
     for spec in settings.notify.channels:
         _, sink_class, kind = SINKS[spec.type]
         channels.append((spec, kind, sink_class(spec, ctx)))
     notify = settings.notify
-    return Notifier(channels, outbox, clock, group_window_s=notify.group_window_s,
-                    retry=notify.retry, breaker=notify.breaker, triage=triage)  # fmt: skip
+    return Notifier(
+        channels,
+        outbox,
+        clock,
+        group_window_s=notify.group_window_s,
+        retry=notify.retry,
+        breaker=notify.breaker,
+        triage=triage,
+    )
 
 
 async def _terminate_when(stop: asyncio.Event) -> None:
@@ -153,19 +165,29 @@ def _warn_overruns(plan: Plan) -> None:
 
 
 def _start_stages(
-    tg: asyncio.TaskGroup, runtime: Runtime, settings: Settings, clock: Clock, http: Sessions,
+    tg: asyncio.TaskGroup,
+    runtime: Runtime,
+    settings: Settings,
+    clock: Clock,
+    http: Sessions,
     history: History,
-) -> None:  # fmt: skip
+) -> None:
     gate = make_gate(settings, runtime.plan)
     tg.create_task(loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag")
     for p in runtime.plan.probes:
-        probe = HttpProbe(p, http.cold if p.fresh_connection else http.warm, clock,
-                          settings.body_max_bytes, gate.offsets)  # fmt: skip
+        probe = HttpProbe(
+            p,
+            http.cold if p.fresh_connection else http.warm,
+            clock,
+            settings.body_max_bytes,
+            gate.offsets,
+        )
         loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
         tg.create_task(loop, name=f"probe:{p.endpoint_id}")
     tg.create_task(detector_loop(runtime.detector, runtime.results, clock), name="detector")
-    tg.create_task(detector_ticker(runtime.detector, clock, settings.detect.tick_s),
-                   name="detector-tick")  # fmt: skip
+    tg.create_task(
+        detector_ticker(runtime.detector, clock, settings.detect.tick_s), name="detector-tick"
+    )
     for name, factory in runtime.notifier.tasks(runtime.alerts):
         tg.create_task(factory(), name=name)
     exporter = None
@@ -175,8 +197,14 @@ def _start_stages(
         if influx.raw_points:
             runtime.detector.taps.append(lambda result: exporter.add(probe_line(result)))
         tg.create_task(influx_writer(exporter, clock, influx.flush_s), name="influx")
-    writer = history_writer(history, runtime.detector.rollups, runtime.notifier.subscribe(),
-                            clock, settings.store.flush_s, exporter)  # fmt: skip
+    writer = history_writer(
+        history,
+        runtime.detector.rollups,
+        runtime.notifier.subscribe(),
+        clock,
+        settings.store.flush_s,
+        exporter,
+    )
     tg.create_task(writer, name="history")
     if settings.web.enabled:
 
@@ -212,8 +240,16 @@ async def run(
             detector = Detector(settings, plan, clock, alerts, lag, results)
             triage = make_triage(settings, clock, http.notify, detector)
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
-            runtime = Runtime(plan, results, alerts, ScheduleStats(), lag, detector, notifier,
-                              notifier.subscribe())  # fmt: skip
+            runtime = Runtime(
+                plan,
+                results,
+                alerts,
+                ScheduleStats(),
+                lag,
+                detector,
+                notifier,
+                notifier.subscribe(),
+            )
             await history.load_into(detector.rollups, clock.wall())
             log.info(
                 "monitor_started", extra={"endpoints": len(plan.probes), "version": __version__}

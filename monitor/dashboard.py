@@ -15,8 +15,13 @@ from rich.text import Text
 
 from monitor.clock import Clock
 
-STATE_STYLE = {"up": "bold green", "degraded": "bold yellow", "down": "bold red",
-               "maintenance": "bold blue", "unknown": "dim"}  # fmt: skip
+STATE_STYLE = {
+    "up": "bold green",
+    "degraded": "bold yellow",
+    "down": "bold red",
+    "maintenance": "bold blue",
+    "unknown": "dim",
+}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 BAR_WIDTH = 12
 Snapshot = tuple[dict[str, Any], dict[str, Any]]  # /api/v1/status, /api/v1/alerts
@@ -50,8 +55,20 @@ def render(status: dict[str, Any], alerts: dict[str, Any]) -> Group:
     venues = status["venues"]
     top = max((v["latency_p99_ms"] or 0 for v in venues), default=0) or 1.0
     table = Table(title="exchange-monitor", expand=True)
-    for column in ("venue", "state", "now ms", "mean", "P95", "P99", "max", "P99 bar",
-                   "requests", "ok", "failed", "error rate"):  # fmt: skip
+    for column in (
+        "venue",
+        "state",
+        "now ms",
+        "mean",
+        "P95",
+        "P99",
+        "max",
+        "P99 bar",
+        "requests",
+        "ok",
+        "failed",
+        "error rate",
+    ):
         table.add_column(column, justify="left" if column in ("venue", "state") else "right")
     for v in venues:
         now = [e["last_latency_ms"] for e in v["endpoints"] if e["last_latency_ms"] is not None]
@@ -59,18 +76,29 @@ def render(status: dict[str, Any], alerts: dict[str, Any]) -> Group:
         total, served = _totals(v)
         online = "online" if v["state"] in ("up", "degraded") else "offline"
         table.add_row(
-            v["venue"], Text(f"{online} ({v['state']})", STATE_STYLE.get(v["state"], "")),
-            _ms(max(now) if now else None), _ms(v["latency_mean_ms"]), _ms(v["latency_p95_ms"]),
-            _ms(v["latency_p99_ms"]), _ms(max(peak) if peak else None),
-            _bar(v["latency_p99_ms"], top), str(total), str(served), str(total - served),
+            v["venue"],
+            Text(f"{online} ({v['state']})", STATE_STYLE.get(v["state"], "")),
+            _ms(max(now) if now else None),
+            _ms(v["latency_mean_ms"]),
+            _ms(v["latency_p95_ms"]),
+            _ms(v["latency_p99_ms"]),
+            _ms(max(peak) if peak else None),
+            _bar(v["latency_p99_ms"], top),
+            str(total),
+            str(served),
+            str(total - served),
             Text(f"{v['error_rate']:.1%}", _error_style(v["error_rate"])),
-        )  # fmt: skip
+        )
     recent = Table(title="recent alerts", expand=True)
     for column in ("severity", "event", "alert", "summary"):
         recent.add_column(column)
     for event in alerts["recent"][:8]:
-        recent.add_row(Text(event["severity"], SEVERITY_STYLE.get(event["severity"], "")),
-                       event["kind"], event["fingerprint"], event["summary"][:80])  # fmt: skip
+        recent.add_row(
+            Text(event["severity"], SEVERITY_STYLE.get(event["severity"], "")),
+            event["kind"],
+            event["fingerprint"],
+            event["summary"][:80],
+        )
     return Group(table, recent)
 
 
@@ -83,8 +111,9 @@ async def fetch(session: aiohttp.ClientSession, url: str, token: str | None) -> 
             return status, await response.json()
 
 
-async def live(source: Callable[[], Awaitable[Snapshot]], clock: Clock, console: Console,
-               every_s: float = 1.0) -> None:  # fmt: skip
+async def live(
+    source: Callable[[], Awaitable[Snapshot]], clock: Clock, console: Console, every_s: float = 1.0
+) -> None:
     """Redraw every second until cancelled."""
     with Live(console=console, refresh_per_second=4, screen=False) as view:
         while True:

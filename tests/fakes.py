@@ -83,6 +83,13 @@ class InstantProbe:
         if self._cost_s:
             await self._clock.sleep(self._cost_s)
         return ProbeResult(
-            self._plan.endpoint_id, self._plan.venue, self._plan.endpoint, Outcome.OK,
-            scheduled_s, self._clock.wall(), self._cost_s, sched_lag_s, loop_lag_s,
-        )  # fmt: skip
+            self._plan.endpoint_id,
+            self._plan.venue,
+            self._plan.endpoint,
+            Outcome.OK,
+            scheduled_s,
+            self._clock.wall(),
+            self._cost_s,
+            sched_lag_s,
+            loop_lag_s,
+        )

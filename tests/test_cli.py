@@ -19,9 +19,15 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "monitor", *args, env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "monitor",
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     async with asyncio.timeout(30):
         out, err = await proc.communicate()
     assert proc.returncode is not None
@@ -50,10 +56,19 @@ async def test_check_config_prints_the_plan() -> None:
 
 async def test_demo_shows_all_venues_then_stops_cleanly_on_sigterm() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-X", "dev", "-m", "monitor", "demo", "--every", "0.5",
-        env=clean_env(MONITOR_LOG_FORMAT="json"), cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-X",
+        "dev",
+        "-m",
+        "monitor",
+        "demo",
+        "--every",
+        "0.5",
+        env=clean_env(MONITOR_LOG_FORMAT="json"),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     venues = {"binance", "okx", "bybit", "coinbase", "kraken"}
     seen: set[str] = set()

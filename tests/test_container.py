@@ -41,9 +41,13 @@ def dockerfile() -> dict[str, Any]:
 
 
 async def run(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> int:
-    proc = await asyncio.create_subprocess_exec(*args, env=env, cwd=cwd,
-                                                stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.DEVNULL)  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     return await proc.wait()
 
 
@@ -57,24 +61,31 @@ async def test_the_image_recipe_installs_starts_and_passes_its_healthcheck(tmp_p
     for *sources, dest in spec["copy"]:
         for source in sources:
             copy = shutil.copytree if (ROOT / source).is_dir() else shutil.copy
-            copy(ROOT / source, workdir / dest / Path(source).name if dest.endswith("/")
-                 else workdir / dest)  # fmt: skip
+            copy(
+                ROOT / source,
+                workdir / dest / Path(source).name if dest.endswith("/") else workdir / dest,
+            )
     pip: list[str] = spec["pip"]
     async with asyncio.timeout(600):
         assert await run(python, "-m", *pip, cwd=workdir) == 0  # the Dockerfile's pip install
     cluster = SimCluster(SystemClock())
     await cluster.start()
     port = free_port()
-    env = {**spec["env"], "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
-           "MONITOR_WEB__HOST": "127.0.0.1", "MONITOR_WEB__PORT": str(port),
-           "MONITOR_NOTIFY__OUTBOX_PATH": str(tmp_path / "data" / "outbox.sqlite3"),
-           "MONITOR_STORE__PATH": str(tmp_path / "data" / "history.sqlite3")}  # fmt: skip
+    env = {
+        **spec["env"],
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "MONITOR_WEB__HOST": "127.0.0.1",
+        "MONITOR_WEB__PORT": str(port),
+        "MONITOR_NOTIFY__OUTBOX_PATH": str(tmp_path / "data" / "outbox.sqlite3"),
+        "MONITOR_STORE__PATH": str(tmp_path / "data" / "history.sqlite3"),
+    }
     for venue, url in cluster.urls.items():
         env[f"MONITOR_EXCHANGES__{venue.upper()}__BASE_URL"] = url
     cmd: list[str] = spec["cmd"]
     health: list[str] = spec["health"]
-    service = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=tmp_path,
-                                                   stderr=asyncio.subprocess.PIPE)  # fmt: skip
+    service = await asyncio.create_subprocess_exec(
+        *cmd, env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
     try:
         async with asyncio.timeout(60):
             while await run(*health, env=env) != 0:  # as Docker would: retry the check

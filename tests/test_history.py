@@ -32,8 +32,12 @@ def test_rollup_agrees_with_the_window_over_the_same_minute() -> None:
     (minute,) = rollups.series("okx.time")
     stats = window.stats()
     assert minute.count == stats.samples and minute.errors == 4
-    for got, want in ((minute.p50_s, stats.p50_s), (minute.p95_s, stats.p95_s),
-                      (minute.p99_s, stats.p99_s), (minute.max_s, stats.max_s)):  # fmt: skip
+    for got, want in (
+        (minute.p50_s, stats.p50_s),
+        (minute.p95_s, stats.p95_s),
+        (minute.p99_s, stats.p99_s),
+        (minute.max_s, stats.max_s),
+    ):
         assert got == pytest.approx(want, rel=1e-6)  # the window stores float32
 
 
@@ -45,8 +49,9 @@ async def test_history_survives_a_restart(tmp_path: Path) -> None:
     rollups.close_before(MINUTE + 121)
     history = History(settings)
     await history.open()
-    await history.save(rollups.take_unsaved(), [event(), event(kind=AlertKind.RESOLVED)],
-                       MINUTE + 130)  # fmt: skip
+    await history.save(
+        rollups.take_unsaved(), [event(), event(kind=AlertKind.RESOLVED)], MINUTE + 130
+    )
     await history.close()
 
     reopened, restored = History(settings), Rollups()

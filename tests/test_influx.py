@@ -19,8 +19,9 @@ def test_line_protocol() -> None:
         "probe_rollup,venue=binance,endpoint=time count=60i,errors=2i,p50_s=0.021,p95_s=0.034,"
         "p99_s=0.05,max_s=0.061 1760000040"
     )
-    result = ProbeResult("my target.http", "my target", "http", Outcome.TIMEOUT, 0.0,
-                         1_760_000_000.5, 2.0, 0.0, 0.0)  # fmt: skip
+    result = ProbeResult(
+        "my target.http", "my target", "http", Outcome.TIMEOUT, 0.0, 1_760_000_000.5, 2.0, 0.0, 0.0
+    )
     assert probe_line(result) == (
         'probe,venue=my\\ target,endpoint=http latency_s=2.0,outcome="timeout" 1760000000'
     )
@@ -29,8 +30,15 @@ def test_line_protocol() -> None:
 @pytest.mark.parametrize("api", ["v1", "v2"])
 async def test_write_api(api: str) -> None:
     async with receiver(lambda c: _no_content()) as (url, seen), aiohttp.ClientSession() as s:
-        settings = InfluxSettings(enabled=True, url=url, api=api, org="desk", bucket="mon",
-                                  database="mon1", token="secret-token")  # fmt: skip
+        settings = InfluxSettings(
+            enabled=True,
+            url=url,
+            api=api,
+            org="desk",
+            bucket="mon",
+            database="mon1",
+            token="secret-token",
+        )
         exporter = InfluxExporter(settings, s)
         exporter.add(rollup_line("okx.ticker", ROLLUP))
         await exporter.flush()

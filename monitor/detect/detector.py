@@ -30,8 +30,9 @@ from monitor.settings import Settings
 from monitor.store.rollups import Rollups
 
 MONITOR = "monitor"  # the venue label of the monitor's own alerts
-VENUE_RULES = frozenset({Rule.EXCHANGE_DOWN, Rule.MAINTENANCE, Rule.RATE_LIMITED,
-                         Rule.RATE_LIMIT_BUDGET})  # fmt: skip
+VENUE_RULES = frozenset(
+    {Rule.EXCHANGE_DOWN, Rule.MAINTENANCE, Rule.RATE_LIMITED, Rule.RATE_LIMIT_BUDGET}
+)
 GLOBAL_RULES = frozenset({Rule.LOCAL_NETWORK, Rule.MONITOR_DEGRADED})
 RESTRICTED_OUTCOMES = frozenset({Outcome.MAINTENANCE, Outcome.DEGRADED})
 RECENT_OUTCOMES = 10
@@ -49,9 +50,14 @@ class Detector:
     """Stage 2. Synchronous core (`ingest`, `tick`) driven by two small coroutines."""
 
     def __init__(
-        self, settings: Settings, plan: Plan, clock: Clock, alerts: asyncio.Queue[AlertEvent],
-        lag: LoopLag, results: DropOldestQueue[ProbeResult] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        settings: Settings,
+        plan: Plan,
+        clock: Clock,
+        alerts: asyncio.Queue[AlertEvent],
+        lag: LoopLag,
+        results: DropOldestQueue[ProbeResult] | None = None,
+    ) -> None:
         self._detect = settings.detect
         self._clock = clock
         self._alerts = alerts
@@ -77,9 +83,14 @@ class Detector:
             thresholds = settings.thresholds(p.venue, p.endpoint, target)
             window = Window(self._detect.window_max_samples, self._detect.window_max_age_s)
             tracker = EndpointTracker(
-                p.endpoint_id, p.venue, p.endpoint, p.kind, thresholds, window,
+                p.endpoint_id,
+                p.venue,
+                p.endpoint,
+                p.kind,
+                thresholds,
+                window,
                 self._detect.recent_errors,
-            )  # fmt: skip
+            )
             venue.endpoints.append(tracker)
             self.endpoints[p.endpoint_id] = tracker
             self._keys[p.endpoint_id] = {
@@ -117,9 +128,11 @@ class Detector:
         outcome = result.outcome
         if outcome in NETWORK_OUTCOMES or self.book.get(keys[Rule.LOCAL_NETWORK]):
             found = r.local_network(
-                self._exchanges, self._global_thresholds, self._detect.local_network_ratio,
+                self._exchanges,
+                self._global_thresholds,
+                self._detect.local_network_ratio,
                 self._detect.local_network_min_venues,
-            )  # fmt: skip
+            )
             self._step(keys[Rule.LOCAL_NETWORK], found, ep)
         restricted = outcome in RESTRICTED_OUTCOMES or result.venue_status in RESTRICTED_STATUSES
         if restricted or self.book.get(keys[Rule.MAINTENANCE]):

@@ -261,8 +261,11 @@ def rate_limited(venue: VenueTracker, t: Thresholds) -> Finding | None:
         last = ep.last
         if last is None or last.outcome is not Outcome.RATE_LIMITED:
             continue
-        facts = {"status": last.status, "retry_after_s": last.retry_after_s,
-                 "ban_until_s": last.ban_until_s}  # fmt: skip
+        facts = {
+            "status": last.status,
+            "retry_after_s": last.retry_after_s,
+            "ban_until_s": last.ban_until_s,
+        }
         if last.ban_until_s is not None or last.status == 418:
             summary = f"IP banned ({last.detail})"
             return Finding(Rule.RATE_LIMITED, t.ban_severity, summary, facts)

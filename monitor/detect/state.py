@@ -148,16 +148,27 @@ class AlertBook:
         return 2 * len(fires) > self._settings.flap_max_toggles
 
     def _event(
-        self, state: AlertState, kind: AlertKind, evidence: Evidence,
+        self,
+        state: AlertState,
+        kind: AlertKind,
+        evidence: Evidence,
         previous: Severity | None = None,
-    ) -> AlertEvent:  # fmt: skip
+    ) -> AlertEvent:
         now = self._clock.wall()
         state.last_sent_s = now
         state.evidence = evidence
         rule, venue, endpoint = state.key
         return AlertEvent(
-            kind=kind, fingerprint=fingerprint(state.key), rule=rule.value,
-            severity=state.severity, venue=venue, endpoint=endpoint, summary=state.summary,
-            started_at_s=state.started_at_s, at_s=now, evidence=evidence,
-            flapping=state.flapping, previous_severity=previous,
-        )  # fmt: skip
+            kind=kind,
+            fingerprint=fingerprint(state.key),
+            rule=rule.value,
+            severity=state.severity,
+            venue=venue,
+            endpoint=endpoint,
+            summary=state.summary,
+            started_at_s=state.started_at_s,
+            at_s=now,
+            evidence=evidence,
+            flapping=state.flapping,
+            previous_severity=previous,
+        )

@@ -18,15 +18,32 @@ class EndpointTracker:
     """One endpoint: its window, failure streak, staleness counters and last result."""
 
     __slots__ = (
-        "endpoint", "endpoint_id", "frozen_count", "frozen_since_s", "kind", "last",
-        "latency", "outcome_totals", "recent_errors", "streak", "streak_kind", "thresholds",
-        "venue", "window",
-    )  # fmt: skip
+        "endpoint",
+        "endpoint_id",
+        "frozen_count",
+        "frozen_since_s",
+        "kind",
+        "last",
+        "latency",
+        "outcome_totals",
+        "recent_errors",
+        "streak",
+        "streak_kind",
+        "thresholds",
+        "venue",
+        "window",
+    )
 
     def __init__(
-        self, endpoint_id: str, venue: str, endpoint: str, kind: EndpointKind,
-        thresholds: Thresholds, window: Window, recent_errors: int,
-    ) -> None:  # fmt: skip
+        self,
+        endpoint_id: str,
+        venue: str,
+        endpoint: str,
+        kind: EndpointKind,
+        thresholds: Thresholds,
+        window: Window,
+        recent_errors: int,
+    ) -> None:
         self.endpoint_id = endpoint_id
         self.venue = venue
         self.endpoint = endpoint

@@ -17,9 +17,14 @@ OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
 CODE = {outcome: i for i, outcome in enumerate(OUTCOMES)}
 # Failures that count in the error rate; rate limits and maintenance have their own rules.
 ERROR_OUTCOMES = frozenset(
-    {Outcome.HTTP_ERROR, Outcome.TIMEOUT, Outcome.CONNECT_ERROR, Outcome.EXCHANGE_ERROR,
-     Outcome.BAD_PAYLOAD}
-)  # fmt: skip
+    {
+        Outcome.HTTP_ERROR,
+        Outcome.TIMEOUT,
+        Outcome.CONNECT_ERROR,
+        Outcome.EXCHANGE_ERROR,
+        Outcome.BAD_PAYLOAD,
+    }
+)
 _ERROR_CODES = frozenset(CODE[o] for o in ERROR_OUTCOMES)
 _NO_LATENCY = -1.0
 
@@ -66,7 +71,7 @@ class Window:
         "_sorted",
         "_times",
         "_total",
-    )  # fmt: skip
+    )
 
     def __init__(self, max_samples: int, max_age_s: float) -> None:
         self._max_samples = max_samples

@@ -26,8 +26,13 @@ from monitor.models import Outcome
 
 WEIGHT_LIMIT_1M = 6000
 AUTH_CODES = {-2015: "key", -2014: "key", -1022: "signature", -1021: "timestamp"}
-TRADE_FLAGS = ("enableSpotAndMarginTrading", "enableMargin", "enableFutures",
-               "enableVanillaOptions", "enablePortfolioMarginTrading")  # fmt: skip
+TRADE_FLAGS = (
+    "enableSpotAndMarginTrading",
+    "enableMargin",
+    "enableFutures",
+    "enableVanillaOptions",
+    "enablePortfolioMarginTrading",
+)
 WITHDRAW_FLAGS = ("enableWithdrawals", "enableInternalTransfer", "permitsUniversalTransfer")
 _BAN_UNTIL = re.compile(r"banned until (\d{10,})")
 
@@ -75,8 +80,9 @@ class BinanceRules:
             ban = int(match.group(1)) / 1000 if match else None
             return BodyError(Outcome.RATE_LIMITED, f"IP banned: {detail}", ban_until_s=ban)
         limited = status == 429 or err.code == -1003
-        return envelope_error(status, detail, rate_limited=limited,
-                              auth_problem=AUTH_CODES.get(err.code))  # fmt: skip
+        return envelope_error(
+            status, detail, rate_limited=limited, auth_problem=AUTH_CODES.get(err.code)
+        )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

@@ -26,8 +26,13 @@ from monitor.exchanges.base import (
 from monitor.models import Outcome
 
 RATE_LIMIT_CODES = frozenset({10006, 10018})
-AUTH_CODES = {10003: "key", 10004: "signature", 10010: "ip", 10005: "permission",
-              10002: "timestamp"}  # fmt: skip
+AUTH_CODES = {
+    10003: "key",
+    10004: "signature",
+    10010: "ip",
+    10005: "permission",
+    10002: "timestamp",
+}
 
 
 class _Envelope(pydantic.BaseModel):
@@ -99,8 +104,12 @@ class BybitRules:
         if env.retCode == 0:
             return None
         detail = f"{env.retCode} {env.retMsg}"
-        return envelope_error(status, detail, rate_limited=env.retCode in RATE_LIMIT_CODES,
-                              auth_problem=AUTH_CODES.get(env.retCode))  # fmt: skip
+        return envelope_error(
+            status,
+            detail,
+            rate_limited=env.retCode in RATE_LIMIT_CODES,
+            auth_problem=AUTH_CODES.get(env.retCode),
+        )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

@@ -85,8 +85,9 @@ class KrakenRules(RetryAfterHints):
             return None
         message = "; ".join(str(e) for e in errors)
         limited = any(_is_rate_limit(str(e)) for e in errors)
-        return envelope_error(status, message, rate_limited=limited,
-                              auth_problem=_auth_problem(errors))  # fmt: skip
+        return envelope_error(
+            status, message, rate_limited=limited, auth_problem=_auth_problem(errors)
+        )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

@@ -22,8 +22,15 @@ from monitor.exchanges.base import (
 )
 
 RATE_LIMIT_CODES = frozenset({"50011", "50061"})
-AUTH_CODES = {"50111": "key", "50105": "key", "50113": "signature", "50110": "ip",
-              "50120": "permission", "50102": "timestamp", "50112": "timestamp"}  # fmt: skip
+AUTH_CODES = {
+    "50111": "key",
+    "50105": "key",
+    "50113": "signature",
+    "50110": "ip",
+    "50120": "permission",
+    "50102": "timestamp",
+    "50112": "timestamp",
+}
 
 
 class _Envelope(pydantic.BaseModel):
@@ -64,8 +71,12 @@ class OkxRules(RetryAfterHints):
         if env.code == "0":
             return None
         detail = f"{env.code} {env.msg}"
-        return envelope_error(status, detail, rate_limited=env.code in RATE_LIMIT_CODES,
-                              auth_problem=AUTH_CODES.get(env.code))  # fmt: skip
+        return envelope_error(
+            status,
+            detail,
+            rate_limited=env.code in RATE_LIMIT_CODES,
+            auth_problem=AUTH_CODES.get(env.code),
+        )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

@@ -42,9 +42,15 @@ def hmac_b64(secret: bytes, message: bytes, digest: str = "sha256") -> str:
 
 
 def prehash_request(
-    prefix: str, key: str, secret: bytes, passphrase: str, stamp: str, method: str,
-    base_url: str, path: str,
-) -> SignedRequest:  # fmt: skip
+    prefix: str,
+    key: str,
+    secret: bytes,
+    passphrase: str,
+    stamp: str,
+    method: str,
+    base_url: str,
+    path: str,
+) -> SignedRequest:
     """OKX and Coinbase Exchange: base64 HMAC-SHA256 of timestamp + METHOD + path (+ body),
     sent in `<prefix>-KEY/-SIGN/-TIMESTAMP/-PASSPHRASE` headers."""
     signature = hmac_b64(secret, f"{stamp}{method.upper()}{path}".encode())
@@ -111,8 +117,16 @@ class OkxSigner:
         self._key, self._secret, self._passphrase = key, secret.encode(), passphrase
 
     def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
-        return prehash_request("OK-ACCESS", self._key, self._secret, self._passphrase,
-                               okx_timestamp(now_ms), method, base_url, path)  # fmt: skip
+        return prehash_request(
+            "OK-ACCESS",
+            self._key,
+            self._secret,
+            self._passphrase,
+            okx_timestamp(now_ms),
+            method,
+            base_url,
+            path,
+        )
 
 
 class BybitSigner:
@@ -127,10 +141,12 @@ class BybitSigner:
         query = path.split("?", 1)[1] if "?" in path else ""
         payload = f"{now_ms}{self._key}{self._recv_window_ms}{query}"
         headers = {
-            "X-BAPI-API-KEY": self._key, "X-BAPI-TIMESTAMP": str(now_ms),
-            "X-BAPI-RECV-WINDOW": str(self._recv_window_ms), "X-BAPI-SIGN-TYPE": "2",
+            "X-BAPI-API-KEY": self._key,
+            "X-BAPI-TIMESTAMP": str(now_ms),
+            "X-BAPI-RECV-WINDOW": str(self._recv_window_ms),
+            "X-BAPI-SIGN-TYPE": "2",
             "X-BAPI-SIGN": hmac_hex(self._secret, payload.encode()),
-        }  # fmt: skip
+        }
         return SignedRequest(method, base_url + path, headers)
 
 
@@ -152,9 +168,11 @@ class KrakenSigner:
         nonce = max(now_ms * 1000, self._last_nonce + 1)  # microseconds, never repeating
         self._last_nonce = nonce
         postdata = urllib.parse.urlencode({"nonce": nonce})
-        headers = {"API-Key": self._key,
-                   "API-Sign": kraken_signature(path, str(nonce), postdata, self._secret),
-                   "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+        headers = {
+            "API-Key": self._key,
+            "API-Sign": kraken_signature(path, str(nonce), postdata, self._secret),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         return SignedRequest("POST", base_url + path, headers, postdata.encode())
 
 
@@ -168,8 +186,16 @@ class CoinbaseExchangeSigner:
         self._key, self._secret, self._passphrase = key, base64.b64decode(secret_b64), passphrase
 
     def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
-        return prehash_request("CB-ACCESS", self._key, self._secret, self._passphrase,
-                               f"{now_ms / 1000:.3f}", method, base_url, path)  # fmt: skip
+        return prehash_request(
+            "CB-ACCESS",
+            self._key,
+            self._secret,
+            self._passphrase,
+            f"{now_ms / 1000:.3f}",
+            method,
+            base_url,
+            path,
+        )
 
 
 class CoinbaseJwtSigner:
@@ -184,8 +210,13 @@ class CoinbaseJwtSigner:
     def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
         host = urllib.parse.urlsplit(base_url).netloc
         now = now_ms // 1000
-        claims = {"sub": self._key_name, "iss": "cdp", "nbf": now, "exp": now + 120,
-                  "uri": f"{method.upper()} {host}{path.split('?', 1)[0]}"}  # fmt: skip
+        claims = {
+            "sub": self._key_name,
+            "iss": "cdp",
+            "nbf": now,
+            "exp": now + 120,
+            "uri": f"{method.upper()} {host}{path.split('?', 1)[0]}",
+        }
         header = {"kid": self._key_name, "nonce": secrets.token_hex(16)}
         token = jwt.encode(claims, self._private_key, algorithm="ES256", headers=header)
         return SignedRequest(method, base_url + path, {"Authorization": f"Bearer {token}"})

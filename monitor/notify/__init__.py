@@ -27,11 +27,14 @@ from monitor.notify.base import ChannelKind
 SINKS: dict[str, tuple[type[Any], type[Any], ChannelKind]] = {
     "webhook": (webhook.WebhookSpec, webhook.WebhookSink, webhook.KIND),
     "alertmanager_webhook": (
-        alertmanager.AlertmanagerWebhookSpec, alertmanager.AlertmanagerWebhookSink,
+        alertmanager.AlertmanagerWebhookSpec,
+        alertmanager.AlertmanagerWebhookSink,
         alertmanager.KIND,
     ),
     "alertmanager": (
-        alertmanager.AlertmanagerSpec, alertmanager.AlertmanagerSink, alertmanager.KIND,
+        alertmanager.AlertmanagerSpec,
+        alertmanager.AlertmanagerSink,
+        alertmanager.KIND,
     ),
     "slack": (slack.SlackSpec, slack.SlackSink, slack.KIND),
     "discord": (discord.DiscordSpec, discord.DiscordSink, discord.KIND),
@@ -42,7 +45,7 @@ SINKS: dict[str, tuple[type[Any], type[Any], ChannelKind]] = {
     "sms": (sms.TwilioSpec, sms.TwilioSink, sms.KIND),
     "jsonl": (jsonl.JsonlSpec, jsonl.JsonlSink, jsonl.KIND),
     "log": (log.LogSpec, log.LogSink, log.KIND),
-}  # fmt: skip
+}
 
 ChannelSettings = Annotated[
     webhook.WebhookSpec

@@ -40,8 +40,12 @@ class AlertmanagerSpec(ChannelSpec):
 
 
 def labels(event: AlertEvent) -> dict[str, str]:
-    out = {"alertname": event.rule, "severity": event.severity.value, "venue": event.venue,
-           "source": "exchange-monitor"}  # fmt: skip
+    out = {
+        "alertname": event.rule,
+        "severity": event.severity.value,
+        "venue": event.venue,
+        "source": "exchange-monitor",
+    }
     if event.endpoint:
         out["endpoint"] = event.endpoint
     return out
@@ -68,13 +72,17 @@ def webhook_payload(spec: AlertmanagerWebhookSpec, notification: Notification) -
     alerts: list[dict[str, Any]] = []
     for event in notification.events:
         resolved = event.kind is AlertKind.RESOLVED
-        alerts.append({
-            "status": "resolved" if resolved else "firing",
-            "labels": labels(event), "annotations": annotations_of(event),
-            "startsAt": rfc3339(event.started_at_s),
-            "endsAt": rfc3339(event.at_s) if resolved else ZERO_TIME,
-            "generatorURL": "", "fingerprint": am_fingerprint(event),
-        })  # fmt: skip
+        alerts.append(
+            {
+                "status": "resolved" if resolved else "firing",
+                "labels": labels(event),
+                "annotations": annotations_of(event),
+                "startsAt": rfc3339(event.started_at_s),
+                "endsAt": rfc3339(event.at_s) if resolved else ZERO_TIME,
+                "generatorURL": "",
+                "fingerprint": am_fingerprint(event),
+            }
+        )
     return {
         "version": "4",
         "groupKey": f'{{}}:{{channel="{notification.channel}"}}',
@@ -95,11 +103,15 @@ def push_payload(
     out = []
     for event in notification.events:
         ends = now_s if event.kind is AlertKind.RESOLVED else now_s + FIRING_HORIZON_S
-        out.append({
-            "labels": labels(event), "annotations": annotations_of(event),
-            "startsAt": rfc3339(event.started_at_s), "endsAt": rfc3339(ends),
-            "generatorURL": spec.generator_url,
-        })  # fmt: skip
+        out.append(
+            {
+                "labels": labels(event),
+                "annotations": annotations_of(event),
+                "startsAt": rfc3339(event.started_at_s),
+                "endsAt": rfc3339(ends),
+                "generatorURL": spec.generator_url,
+            }
+        )
     return out
 
 
@@ -110,13 +122,23 @@ def _headers(values: dict[str, SecretStr]) -> dict[str, str]:
 class AlertmanagerWebhookSink(SinkBase[AlertmanagerWebhookSpec]):
     async def send(self, notification: Notification) -> None:
         body = orjson.dumps(webhook_payload(self._spec, notification))
-        await post(self._ctx.session, self._spec.url, self._ctx.clock.wall(), body=body,
-                   headers=_headers(self._spec.headers))  # fmt: skip
+        await post(
+            self._ctx.session,
+            self._spec.url,
+            self._ctx.clock.wall(),
+            body=body,
+            headers=_headers(self._spec.headers),
+        )
 
 
 class AlertmanagerSink(SinkBase[AlertmanagerSpec]):
     async def send(self, notification: Notification) -> None:
         now = self._ctx.clock.wall()
         body = orjson.dumps(push_payload(self._spec, notification, now))
-        await post(self._ctx.session, f"{self._spec.url}/api/v2/alerts", now, body=body,
-                   headers=_headers(self._spec.headers))  # fmt: skip
+        await post(
+            self._ctx.session,
+            f"{self._spec.url}/api/v2/alerts",
+            now,
+            body=body,
+            headers=_headers(self._spec.headers),
+        )

@@ -55,9 +55,13 @@ class DeliveryError(Exception):
     """A failed delivery. The message never holds a secret (URLs with tokens included)."""
 
     def __init__(
-        self, message: str, *, retryable: bool, retry_after_s: float | None = None,
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after_s: float | None = None,
         status: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after_s = retry_after_s

@@ -50,8 +50,10 @@ def signed_url(spec: DingTalkSpec, now_s: float) -> str:
 def build_payload(notification: Notification) -> dict[str, Any]:
     heading = escape.markdown(title(notification))
     text = f"#### {heading}\n\n" + "\n\n".join(body_lines(notification, escape.markdown))
-    return {"msgtype": "markdown", "markdown": {"title": escape.clean(title(notification), 64),
-                                                "text": text}}  # fmt: skip
+    return {
+        "msgtype": "markdown",
+        "markdown": {"title": escape.clean(title(notification), 64), "text": text},
+    }
 
 
 class DingTalkSink(SinkBase[DingTalkSpec]):

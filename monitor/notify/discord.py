@@ -27,14 +27,16 @@ def build_payload(notification: Notification, now_s: float) -> dict[str, Any]:
     return {
         "username": "exchange-monitor",
         "allowed_mentions": {"parse": []},
-        "embeds": [{
-            "title": escape.clean(title(notification), 256),
-            "description": description[:4000],
-            "color": int(color(notification)[1:], 16),
-            "timestamp": rfc3339(now_s),
-            "footer": {"text": notification.key},
-        }],
-    }  # fmt: skip
+        "embeds": [
+            {
+                "title": escape.clean(title(notification), 256),
+                "description": description[:4000],
+                "color": int(color(notification)[1:], 16),
+                "timestamp": rfc3339(now_s),
+                "footer": {"text": notification.key},
+            }
+        ],
+    }
 
 
 def retry_hint(body: bytes) -> float | None:

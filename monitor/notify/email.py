@@ -57,11 +57,14 @@ class EmailSink(SinkBase[EmailSpec]):
         spec = self._spec
         try:
             await aiosmtplib.send(
-                build_message(spec, notification), hostname=spec.host, port=spec.port,
+                build_message(spec, notification),
+                hostname=spec.host,
+                port=spec.port,
                 username=spec.username,
                 password=spec.password.get_secret_value() if spec.password else None,
-                start_tls=spec.security == "starttls", use_tls=spec.security == "tls",
+                start_tls=spec.security == "starttls",
+                use_tls=spec.security == "tls",
                 timeout=spec.timeout_s,
-            )  # fmt: skip
+            )
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise smtp_error(exc) from None

@@ -23,8 +23,12 @@ from monitor.urls import SecretUrl
 
 KIND = ChannelKind.CHAT
 RATE_LIMIT_CODES = frozenset({9499, 11232})
-TEMPLATE = {Severity.CRITICAL: "red", Severity.HIGH: "orange", Severity.MEDIUM: "yellow",
-            Severity.LOW: "blue"}  # fmt: skip
+TEMPLATE = {
+    Severity.CRITICAL: "red",
+    Severity.HIGH: "orange",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "blue",
+}
 
 
 class FeishuSpec(ChannelSpec):
@@ -47,13 +51,21 @@ def build_payload(spec: FeishuSpec, notification: Notification, now_s: float) ->
         "msg_type": "interactive",
         "card": {
             "config": {"wide_screen_mode": True},
-            "header": {"title": {"tag": "plain_text", "content": escape.clean(title(notification))},
-                       "template": template},
-            "elements": [{"tag": "div", "text": {
-                "tag": "lark_md", "content": "\n".join(body_lines(notification, escape.markdown)),
-            }}],
+            "header": {
+                "title": {"tag": "plain_text", "content": escape.clean(title(notification))},
+                "template": template,
+            },
+            "elements": [
+                {
+                    "tag": "div",
+                    "text": {
+                        "tag": "lark_md",
+                        "content": "\n".join(body_lines(notification, escape.markdown)),
+                    },
+                }
+            ],
         },
-    }  # fmt: skip
+    }
     if spec.secret is not None:
         timestamp = int(now_s)
         payload["timestamp"] = str(timestamp)

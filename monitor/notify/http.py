@@ -25,16 +25,24 @@ def status_error(
     if retry_after is None and hint is not None:
         retry_after = hint(body)
     return DeliveryError(
-        f"HTTP {status}", retryable=retryable_status(status), retry_after_s=retry_after,
+        f"HTTP {status}",
+        retryable=retryable_status(status),
+        retry_after_s=retry_after,
         status=status,
-    )  # fmt: skip
+    )
 
 
 async def post(
-    session: aiohttp.ClientSession, url: str, now_s: float, *, body: bytes | None = None,
-    form: dict[str, str] | None = None, headers: Mapping[str, str] | None = None,
-    params: Mapping[str, str] | None = None, retry_hint: RetryHint | None = None,
-) -> tuple[int, bytes]:  # fmt: skip
+    session: aiohttp.ClientSession,
+    url: str,
+    now_s: float,
+    *,
+    body: bytes | None = None,
+    form: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    retry_hint: RetryHint | None = None,
+) -> tuple[int, bytes]:
     """POST and return (status, body) of a 2xx answer; raise DeliveryError otherwise. The
     caller owns the deadline (asyncio.timeout around the whole delivery)."""
     kwargs: dict[str, Any] = {"headers": dict(headers or {}), "allow_redirects": False}

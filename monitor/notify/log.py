@@ -13,8 +13,12 @@ from monitor.notify.render import body_lines, title
 
 KIND = ChannelKind.LOG
 log = logging.getLogger("monitor.alerts")
-LEVEL = {Severity.CRITICAL: logging.ERROR, Severity.HIGH: logging.WARNING,
-         Severity.MEDIUM: logging.WARNING, Severity.LOW: logging.INFO}  # fmt: skip
+LEVEL = {
+    Severity.CRITICAL: logging.ERROR,
+    Severity.HIGH: logging.WARNING,
+    Severity.MEDIUM: logging.WARNING,
+    Severity.LOW: logging.INFO,
+}
 
 
 class LogSpec(ChannelSpec):
@@ -26,8 +30,13 @@ class LogSink(SinkBase[LogSpec]):
         worst = max((e.severity for e in notification.events), key=lambda s: s.rank)
         firing = notification.firing
         level = LEVEL[worst] if firing else logging.INFO
-        log.log(level, "notification", extra={
-            "key": notification.key, "title": title(notification),
-            "alerts": body_lines(notification, escape.clean),
-            "fingerprints": [e.fingerprint for e in notification.events],
-        })  # fmt: skip
+        log.log(
+            level,
+            "notification",
+            extra={
+                "key": notification.key,
+                "title": title(notification),
+                "alerts": body_lines(notification, escape.clean),
+                "fingerprints": [e.fingerprint for e in notification.events],
+            },
+        )

@@ -47,22 +47,32 @@ class Channel:
 
 class Notifier:
     def __init__(
-        self, channels: Sequence[tuple[ChannelSpec, ChannelKind, Sink]], outbox: Outbox,
+        self,
+        channels: Sequence[tuple[ChannelSpec, ChannelKind, Sink]],
+        outbox: Outbox,
         clock: Clock,
-        *, group_window_s: float, retry: RetrySettings, breaker: BreakerSettings,
-        triage: Triage | None = None, rng: random.Random | None = None,
-    ) -> None:  # fmt: skip
+        *,
+        group_window_s: float,
+        retry: RetrySettings,
+        breaker: BreakerSettings,
+        triage: Triage | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self._outbox = outbox
         self._clock = clock
         self._policy = RetryPolicy(retry, rng or random.Random())
         self.channels = {
             spec.name: Channel(
-                spec, kind, sink,
+                spec,
+                kind,
+                sink,
                 Grouper(spec.name, spec.group_window_s or group_window_s, spec.max_per_minute),
-                CircuitBreaker(breaker), asyncio.Event(), ChannelStats(),
+                CircuitBreaker(breaker),
+                asyncio.Event(),
+                ChannelStats(),
             )
             for spec, kind, sink in channels
-        }  # fmt: skip
+        }
         self._routes = [(c.spec, c.kind) for c in self.channels.values()]
         self.triage = triage
         self._subscribers: list[DropOldestQueue[AlertEvent]] = []

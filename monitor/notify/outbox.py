@@ -89,9 +89,14 @@ class Outbox:
             self._exec,
             "INSERT INTO outbox (key, channel, body, next_at, created_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET body = excluded.body, next_at = excluded.next_at",
-            (notification.key, notification.channel, encode(notification), next_at_s,
-             notification.created_at_s),
-        )  # fmt: skip
+            (
+                notification.key,
+                notification.channel,
+                encode(notification),
+                next_at_s,
+                notification.created_at_s,
+            ),
+        )
 
     async def due(self, channel: str, now_s: float, limit: int = 50) -> list[OutboxRow]:
         rows = await self._run(

@@ -36,9 +36,13 @@ class RetryPolicy:
         return self.rng.uniform(0.0, ceiling)
 
     def next_attempt_at(
-        self, attempt: int, retryable: bool, retry_after_s: float | None, now_s: float,
+        self,
+        attempt: int,
+        retryable: bool,
+        retry_after_s: float | None,
+        now_s: float,
         first_at_s: float,
-    ) -> float | None:  # fmt: skip
+    ) -> float | None:
         """When to try again, or None to give up (dead-letter)."""
         if not retryable or attempt >= self.settings.max_attempts:
             return None

@@ -27,16 +27,21 @@ def build_payload(notification: Notification) -> dict[str, Any]:
     text = f"*{heading}*\n" + "\n".join(body_lines(notification, escape.slack))
     return {
         "text": heading,
-        "attachments": [{
-            "color": color(notification),
-            "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}},
-                {"type": "context", "elements": [
-                    {"type": "mrkdwn", "text": f"exchange-monitor · {notification.key}"},
-                ]},
-            ],
-        }],
-    }  # fmt: skip
+        "attachments": [
+            {
+                "color": color(notification),
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}},
+                    {
+                        "type": "context",
+                        "elements": [
+                            {"type": "mrkdwn", "text": f"exchange-monitor · {notification.key}"},
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
 
 
 class SlackSink(SinkBase[SlackSpec]):

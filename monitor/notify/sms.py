@@ -37,5 +37,10 @@ class TwilioSink(SinkBase[TwilioSpec]):
         auth = aiohttp.encode_basic_auth(spec.account_sid, spec.auth_token.get_secret_value())
         for to in spec.to:
             form = build_form(spec, notification, to)
-            await post(self._ctx.session, url, self._ctx.clock.wall(), form=form,
-                       headers={"Authorization": auth})  # fmt: skip
+            await post(
+                self._ctx.session,
+                url,
+                self._ctx.clock.wall(),
+                form=form,
+                headers={"Authorization": auth},
+            )

@@ -30,8 +30,12 @@ def build_payload(spec: TelegramSpec, notification: Notification) -> dict[str, A
     text = f"<b>{escape.html_text(title(notification))}</b>\n" + "\n".join(
         body_lines(notification, escape.html_text)
     )
-    return {"chat_id": spec.chat_id, "text": text[:MAX_TEXT], "parse_mode": "HTML",
-            "disable_web_page_preview": True}  # fmt: skip
+    return {
+        "chat_id": spec.chat_id,
+        "text": text[:MAX_TEXT],
+        "parse_mode": "HTML",
+        "disable_web_page_preview": True,
+    }
 
 
 def retry_hint(body: bytes) -> float | None:

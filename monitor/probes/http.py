@@ -35,9 +35,13 @@ class HttpProbe:
     __slots__ = ("_body_cap", "_clock", "_offsets", "_plan", "_session", "_timer")
 
     def __init__(
-        self, plan: ProbePlan, session: aiohttp.ClientSession, clock: Clock, body_max_bytes: int,
+        self,
+        plan: ProbePlan,
+        session: aiohttp.ClientSession,
+        clock: Clock,
+        body_max_bytes: int,
         offsets: Mapping[str, float] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._plan = plan
         self._session = session
         self._clock = clock
@@ -84,19 +88,38 @@ class HttpProbe:
                 raise
             t1 = clock.monotonic()
             return ProbeResult(
-                plan.endpoint_id, plan.venue, plan.endpoint, mapped[0], scheduled_s, wall0,
-                t1 - t0, sched_lag_s, loop_lag_s, status=status, detail=mapped[1],
-                phases=timer.phases(t0, t1, complete=False), fresh_connection=plan.fresh_connection,
-            )  # fmt: skip
+                plan.endpoint_id,
+                plan.venue,
+                plan.endpoint,
+                mapped[0],
+                scheduled_s,
+                wall0,
+                t1 - t0,
+                sched_lag_s,
+                loop_lag_s,
+                status=status,
+                detail=mapped[1],
+                phases=timer.phases(t0, t1, complete=False),
+                fresh_connection=plan.fresh_connection,
+            )
         t1 = clock.monotonic()
         phases = timer.phases(t0, t1, complete=True)
         if body is None:
             return ProbeResult(
-                plan.endpoint_id, plan.venue, plan.endpoint, Outcome.BAD_PAYLOAD, scheduled_s,
-                wall0, t1 - t0, sched_lag_s, loop_lag_s, status=status,
-                detail=f"body over {self._body_cap} bytes", phases=phases,
+                plan.endpoint_id,
+                plan.venue,
+                plan.endpoint,
+                Outcome.BAD_PAYLOAD,
+                scheduled_s,
+                wall0,
+                t1 - t0,
+                sched_lag_s,
+                loop_lag_s,
+                status=status,
+                detail=f"body over {self._body_cap} bytes",
+                phases=phases,
                 fresh_connection=plan.fresh_connection,
-            )  # fmt: skip
+            )
         verdict = plan.interpret(status or 0, headers, body, wall0 + (t1 - t0))
         detail = verdict.detail
         for secret in plan.scrub:
@@ -112,13 +135,29 @@ class HttpProbe:
             offset = verdict.server_time_s - midpoint_wall
             uncertainty = (got - sent) / 2 + verdict.time_resolution_s / 2
         return ProbeResult(
-            plan.endpoint_id, plan.venue, plan.endpoint, verdict.outcome, scheduled_s, wall0,
-            t1 - t0, sched_lag_s, loop_lag_s, status=status, detail=detail,
-            phases=phases, body_bytes=len(body), fresh_connection=plan.fresh_connection,
-            server_time_s=verdict.server_time_s, clock_offset_s=offset,
-            clock_uncertainty_s=uncertainty, data_time_s=verdict.data_time_s,
-            data_seq=verdict.data_seq, rate_used_ratio=verdict.rate_used_ratio,
-            retry_after_s=verdict.retry_after_s, ban_until_s=verdict.ban_until_s,
-            venue_status=verdict.venue_status, auth_problem=verdict.auth_problem,
+            plan.endpoint_id,
+            plan.venue,
+            plan.endpoint,
+            verdict.outcome,
+            scheduled_s,
+            wall0,
+            t1 - t0,
+            sched_lag_s,
+            loop_lag_s,
+            status=status,
+            detail=detail,
+            phases=phases,
+            body_bytes=len(body),
+            fresh_connection=plan.fresh_connection,
+            server_time_s=verdict.server_time_s,
+            clock_offset_s=offset,
+            clock_uncertainty_s=uncertainty,
+            data_time_s=verdict.data_time_s,
+            data_seq=verdict.data_seq,
+            rate_used_ratio=verdict.rate_used_ratio,
+            retry_after_s=verdict.retry_after_s,
+            ban_until_s=verdict.ban_until_s,
+            venue_status=verdict.venue_status,
+            auth_problem=verdict.auth_problem,
             key_permissions=verdict.permissions,
-        )  # fmt: skip
+        )

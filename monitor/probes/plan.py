@@ -102,20 +102,32 @@ def _account_probe(settings: Settings, profile: ExchangeProfile) -> ProbePlan | 
     assert creds.api_key is not None and creds.api_secret is not None  # the model ensures it
     passphrase = creds.passphrase.get_secret_value() if creds.passphrase else ""
     signer = signer_for(
-        profile.name, creds.api_key.get_secret_value(), creds.api_secret.get_secret_value(),
-        passphrase, scheme=creds.scheme, recv_window_ms=creds.recv_window_ms,
-    )  # fmt: skip
+        profile.name,
+        creds.api_key.get_secret_value(),
+        creds.api_secret.get_secret_value(),
+        passphrase,
+        scheme=creds.scheme,
+        recv_window_ms=creds.recv_window_ms,
+    )
     return ProbePlan(
-        endpoint_id=f"{profile.name}.account", venue=profile.name, endpoint="account",
-        url=base + endpoint.path, method=endpoint.method, interval_s=creds.interval_s,
+        endpoint_id=f"{profile.name}.account",
+        venue=profile.name,
+        endpoint="account",
+        url=base + endpoint.path,
+        method=endpoint.method,
+        interval_s=creds.interval_s,
         timeout_s=creds.timeout_s or table.timeout_s or settings.timeout_s,
-        fresh_connection=False, weight=endpoint.weight, offset_s=0.0, kind=endpoint.kind,
+        fresh_connection=False,
+        weight=endpoint.weight,
+        offset_s=0.0,
+        kind=endpoint.kind,
         interpret=functools.partial(profile.interpret, endpoint),
         sign=functools.partial(signer.sign, endpoint.method, base, endpoint.path),
         use_server_time=creds.use_server_time,
-        scrub=tuple(s.get_secret_value() for s in (creds.api_key, creds.api_secret,
-                                                    creds.passphrase) if s),
-    )  # fmt: skip
+        scrub=tuple(
+            s.get_secret_value() for s in (creds.api_key, creds.api_secret, creds.passphrase) if s
+        ),
+    )
 
 
 def _target_probe(settings: Settings, target: TargetSettings) -> ProbePlan:

@@ -39,17 +39,24 @@ class SimKeys:
 def make_keys() -> SimKeys:
     private = ec.generate_private_key(ec.SECP256R1())
     private_pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
-    ).decode()  # fmt: skip
+    ).decode()
     public_pem = (
         private.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
     secret = base64.b64encode(b"simulated-exchange-secret-0123456789abcdef").decode()
-    return SimKeys("sim-api-key", secret, "sim-passphrase",
-                   "organizations/sim/apiKeys/sim-key", private_pem, public_pem)  # fmt: skip
+    return SimKeys(
+        "sim-api-key",
+        secret,
+        "sim-passphrase",
+        "organizations/sim/apiKeys/sim-key",
+        private_pem,
+        public_pem,
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,8 +138,12 @@ def verify_coinbase(req: Incoming, keys: SimKeys, now_ms: int) -> str | None:
 def _verify_jwt(req: Incoming, keys: SimKeys, now_ms: int) -> str | None:
     token = req.headers["Authorization"].removeprefix("Bearer ")
     try:
-        claims = jwt.decode(token, keys.ec_public_pem, algorithms=["ES256"],
-                            options={"verify_exp": False, "verify_nbf": False})  # fmt: skip
+        claims = jwt.decode(
+            token,
+            keys.ec_public_pem,
+            algorithms=["ES256"],
+            options={"verify_exp": False, "verify_nbf": False},
+        )
     except jwt.InvalidTokenError:
         return "signature"
     if claims.get("sub") != keys.jwt_key_name:

@@ -75,9 +75,10 @@ class ChaosBoard:
 
     def clear(self, venue: str | None = None, endpoint: str | None = None) -> None:
         doomed = [
-            s for s in self._rules
+            s
+            for s in self._rules
             if (venue is None or s[0] == venue) and (endpoint is None or s[1] == endpoint)
-        ]  # fmt: skip
+        ]
         for scope in doomed:
             del self._rules[scope]
 

@@ -25,16 +25,24 @@ from monitor.sim.auth import (
     verify_coinbase,
     verify_kraken,
     verify_okx,
-)  # fmt: skip
+)
 from monitor.sim.chaos import ActiveRule, ChaosBoard, ChaosKind, ChaosRule
 from monitor.sim.venues import WIRES, Answer, CoinbaseWire, Market, VenueWire
 
 _SEQ_EPOCH_S = 1_700_000_000.0
 # Chaos that leaves a signed request to be judged by its signature (the rest answer as usual).
-_SIGNED_AS_USUAL = frozenset({
-    ChaosKind.HEALTHY, ChaosKind.AUTH_FAILURE, ChaosKind.KEY_CAN_TRADE, ChaosKind.CLOCK_DRIFT,
-    ChaosKind.LATENCY_SPIKE, ChaosKind.LATENCY_DRIFT, ChaosKind.STALE_DATA, ChaosKind.CANCEL_ONLY,
-})  # fmt: skip
+_SIGNED_AS_USUAL = frozenset(
+    {
+        ChaosKind.HEALTHY,
+        ChaosKind.AUTH_FAILURE,
+        ChaosKind.KEY_CAN_TRADE,
+        ChaosKind.CLOCK_DRIFT,
+        ChaosKind.LATENCY_SPIKE,
+        ChaosKind.LATENCY_DRIFT,
+        ChaosKind.STALE_DATA,
+        ChaosKind.CANCEL_ONLY,
+    }
+)
 _STREAM_CHUNK = 64 * 1024
 
 
@@ -59,10 +67,17 @@ class SimVenue:
     """One simulated exchange: its routes, chaos handling and listening socket."""
 
     def __init__(
-        self, profile: ExchangeProfile, wire: VenueWire, board: ChaosBoard, clock: Clock,
-        rng: random.Random, base_latency_ms: float, jitter_ms: float, closing: asyncio.Event,
+        self,
+        profile: ExchangeProfile,
+        wire: VenueWire,
+        board: ChaosBoard,
+        clock: Clock,
+        rng: random.Random,
+        base_latency_ms: float,
+        jitter_ms: float,
+        closing: asyncio.Event,
         keys: SimKeys,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.profile = profile
         self._keys = keys
         self._kraken_nonce = 0
@@ -191,9 +206,11 @@ class SimVenue:
         if isinstance(answer.body, str):
             return web.Response(status=answer.status, text=answer.body, headers=headers)
         return web.Response(
-            status=answer.status, body=orjson.dumps(answer.body), headers=headers,
+            status=answer.status,
+            body=orjson.dumps(answer.body),
+            headers=headers,
             content_type="application/json",
-        )  # fmt: skip
+        )
 
     def _render(self, ep: Endpoint, active: ActiveRule | None, m: Market) -> Answer:
         wire = self._wire
@@ -222,8 +239,9 @@ class SimVenue:
         rule = active.rule if active else None
         if rule is not None and rule.kind is ChaosKind.AUTH_FAILURE:
             return self._wire.auth_error(rule.problem, m)
-        incoming = Incoming(request.method, request.raw_path, request.host, request.headers,
-                            await request.read())  # fmt: skip
+        incoming = Incoming(
+            request.method, request.raw_path, request.host, request.headers, await request.read()
+        )
         problem = self._verify(incoming, int(m.server_s * 1000))
         if problem is not None:
             return self._wire.auth_error(problem, m)
@@ -239,8 +257,12 @@ class SimVenue:
             if problem is None:
                 self._kraken_nonce = int(dict(urllib.parse.parse_qsl(req.body.decode()))["nonce"])
             return problem
-        verifier = {"binance": verify_binance, "okx": verify_okx, "bybit": verify_bybit,
-                    "coinbase": verify_coinbase}[name]  # fmt: skip
+        verifier = {
+            "binance": verify_binance,
+            "okx": verify_okx,
+            "bybit": verify_bybit,
+            "coinbase": verify_coinbase,
+        }[name]
         return verifier(req, keys, now_ms)
 
     async def _stream_oversized(self, request: web.Request, size: int) -> web.StreamResponse:
@@ -262,9 +284,15 @@ class SimCluster:
     """Every simulated venue plus the chaos board. `apply`/`clear` change scenarios live."""
 
     def __init__(
-        self, clock: Clock, *, venues: tuple[str, ...] = tuple(EXCHANGES), seed: int = 0,
-        base_latency_ms: float = 0.0, jitter_ms: float = 0.0, keys: SimKeys | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        clock: Clock,
+        *,
+        venues: tuple[str, ...] = tuple(EXCHANGES),
+        seed: int = 0,
+        base_latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        keys: SimKeys | None = None,
+    ) -> None:
         self.clock = clock
         self.keys = keys or make_keys()
         self.board = ChaosBoard()
@@ -272,11 +300,18 @@ class SimCluster:
         rng = random.Random(seed)
         self.venues = {
             name: SimVenue(
-                EXCHANGES[name], WIRES[name], self.board, clock, rng, base_latency_ms,
-                jitter_ms, self._closing, self.keys,
+                EXCHANGES[name],
+                WIRES[name],
+                self.board,
+                clock,
+                rng,
+                base_latency_ms,
+                jitter_ms,
+                self._closing,
+                self.keys,
             )
             for name in venues
-        }  # fmt: skip
+        }
 
     @property
     def urls(self) -> dict[str, str]:

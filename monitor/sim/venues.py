@@ -112,11 +112,18 @@ class BinanceWire:
         )
 
     def account(self, can_trade: bool, m: Market) -> Answer:
-        flags = {"ipRestrict": True, "createTime": ms(m.server_s) - 86_400_000,
-                 "enableReading": True, "enableWithdrawals": False,
-                 "enableInternalTransfer": False, "enableMargin": False, "enableFutures": False,
-                 "permitsUniversalTransfer": False, "enableVanillaOptions": False,
-                 "enableSpotAndMarginTrading": can_trade}  # fmt: skip
+        flags = {
+            "ipRestrict": True,
+            "createTime": ms(m.server_s) - 86_400_000,
+            "enableReading": True,
+            "enableWithdrawals": False,
+            "enableInternalTransfer": False,
+            "enableMargin": False,
+            "enableFutures": False,
+            "permitsUniversalTransfer": False,
+            "enableVanillaOptions": False,
+            "enableSpotAndMarginTrading": can_trade,
+        }
         return Answer(200, flags)
 
     def auth_error(self, problem: str, m: Market) -> Answer:
@@ -137,23 +144,42 @@ class OkxWire:
         elif kind is EndpointKind.STATUS:
             data = []
         else:
-            data = [{
-                "instType": "SPOT", "instId": "BTC-USDT", "last": f"{m.price:.1f}",
-                "lastSz": "0.01",
-                "askPx": f"{m.price + 0.1:.1f}", "askSz": "1.2", "bidPx": f"{m.price - 0.1:.1f}",
-                "bidSz": "0.7", "open24h": "64000", "high24h": "66000", "low24h": "63000",
-                "volCcy24h": "2222", "vol24h": "2222", "sodUtc0": "64500", "sodUtc8": "64600",
-                "ts": str(ms(m.data_s)),
-            }]  # fmt: skip
+            data = [
+                {
+                    "instType": "SPOT",
+                    "instId": "BTC-USDT",
+                    "last": f"{m.price:.1f}",
+                    "lastSz": "0.01",
+                    "askPx": f"{m.price + 0.1:.1f}",
+                    "askSz": "1.2",
+                    "bidPx": f"{m.price - 0.1:.1f}",
+                    "bidSz": "0.7",
+                    "open24h": "64000",
+                    "high24h": "66000",
+                    "low24h": "63000",
+                    "volCcy24h": "2222",
+                    "vol24h": "2222",
+                    "sodUtc0": "64500",
+                    "sodUtc8": "64600",
+                    "ts": str(ms(m.data_s)),
+                }
+            ]
         return Answer(200, {"code": "0", "msg": "", "data": data})
 
     def restricted_status(self, restriction: str, m: Market) -> Answer:
         window = {
-            "begin": str(ms(m.server_s - 60)), "end": str(ms(m.server_s + 3600)), "href": "",
-            "preOpenBegin": "", "scheDesc": "", "serviceType": "8", "state": "ongoing",
-            "maintType": "1", "env": "1", "system": "unified",
+            "begin": str(ms(m.server_s - 60)),
+            "end": str(ms(m.server_s + 3600)),
+            "href": "",
+            "preOpenBegin": "",
+            "scheDesc": "",
+            "serviceType": "8",
+            "state": "ongoing",
+            "maintType": "1",
+            "env": "1",
+            "system": "unified",
             "title": "Trading account system upgrade",
-        }  # fmt: skip
+        }
         return Answer(200, {"code": "0", "msg": "", "data": [window]})
 
     def unavailable(self, m: Market) -> Answer:
@@ -176,17 +202,26 @@ class OkxWire:
 
     def account(self, can_trade: bool, m: Market) -> Answer:
         perm = "read_only,trade" if can_trade else "read_only"
-        data = [{"uid": "44705892343619584", "acctLv": "2", "posMode": "long_short_mode",
-                 "perm": perm, "level": "Lv1", "ip": "127.0.0.1"}]  # fmt: skip
+        data = [
+            {
+                "uid": "44705892343619584",
+                "acctLv": "2",
+                "posMode": "long_short_mode",
+                "perm": perm,
+                "level": "Lv1",
+                "ip": "127.0.0.1",
+            }
+        ]
         return Answer(200, {"code": "0", "msg": "", "data": data})
 
     def auth_error(self, problem: str, m: Market) -> Answer:
         code, msg = {
-            "key": ("50111", "Invalid OK-ACCESS-KEY."), "signature": ("50113", "Invalid Sign."),
+            "key": ("50111", "Invalid OK-ACCESS-KEY."),
+            "signature": ("50113", "Invalid Sign."),
             "ip": ("50110", "Your IP is not included in your API key's IP whitelist."),
             "permission": ("50120", "API key doesn't have permission."),
             "timestamp": ("50102", "Timestamp request expired."),
-        }.get(problem, ("50111", "Invalid OK-ACCESS-KEY."))  # fmt: skip
+        }.get(problem, ("50111", "Invalid OK-ACCESS-KEY."))
         return Answer(401, {"code": code, "msg": msg, "data": []})
 
 
@@ -210,19 +245,30 @@ class BybitWire:
         else:
             bids, asks = _book(m)
             result = {
-                "s": "BTCUSDT", "a": asks, "b": bids, "ts": ms(m.data_s), "u": m.seq,
-                "seq": m.seq * 7, "cts": ms(m.data_s) - 100,
-            }  # fmt: skip
+                "s": "BTCUSDT",
+                "a": asks,
+                "b": bids,
+                "ts": ms(m.data_s),
+                "u": m.seq,
+                "seq": m.seq * 7,
+                "cts": ms(m.data_s) - 100,
+            }
         return Answer(200, _bybit(m, result))
 
     def restricted_status(self, restriction: str, m: Market) -> Answer:
         item = {
-            "id": "4d95b2a0-587f-11f0-bcc9-56f28c94d6ea", "title": "System upgrade",
-            "state": "ongoing", "begin": str(ms(m.server_s - 60)),
+            "id": "4d95b2a0-587f-11f0-bcc9-56f28c94d6ea",
+            "title": "System upgrade",
+            "state": "ongoing",
+            "begin": str(ms(m.server_s - 60)),
             "end": str(ms(m.server_s + 3600)),
-            "href": "", "serviceTypes": [1, 2, 3, 4, 5], "product": [1, 2], "uidSuffix": [],
-            "maintainType": 1, "env": 1,
-        }  # fmt: skip
+            "href": "",
+            "serviceTypes": [1, 2, 3, 4, 5],
+            "product": [1, 2],
+            "uidSuffix": [],
+            "maintainType": 1,
+            "env": 1,
+        }
         return Answer(200, _bybit(m, {"list": [item]}, msg=""))
 
     def unavailable(self, m: Market) -> Answer:
@@ -246,20 +292,34 @@ class BybitWire:
         return Answer(200, _bybit(m, {}, 10016, "Internal server error."))
 
     def account(self, can_trade: bool, m: Market) -> Answer:
-        permissions = {"Spot": ["SpotTrade"] if can_trade else [], "Wallet": [],
-                       "ContractTrade": [], "Options": [], "Derivatives": []}  # fmt: skip
-        result = {"id": "13770661", "note": "monitor", "readOnly": 0 if can_trade else 1,
-                  "permissions": permissions, "ips": ["*"], "type": 1}  # fmt: skip
+        permissions = {
+            "Spot": ["SpotTrade"] if can_trade else [],
+            "Wallet": [],
+            "ContractTrade": [],
+            "Options": [],
+            "Derivatives": [],
+        }
+        result = {
+            "id": "13770661",
+            "note": "monitor",
+            "readOnly": 0 if can_trade else 1,
+            "permissions": permissions,
+            "ips": ["*"],
+            "type": 1,
+        }
         return Answer(200, _bybit(m, result))
 
     def auth_error(self, problem: str, m: Market) -> Answer:
         code, msg = {
-            "key": (10003, "API key is invalid."), "signature": (10004, "error sign!"),
+            "key": (10003, "API key is invalid."),
+            "signature": (10004, "error sign!"),
             "ip": (10010, "Unmatched IP, please check your API key's bound IP addresses."),
             "permission": (10005, "Permission denied, please check your API key permissions."),
-            "timestamp": (10002, "invalid request, please check your server timestamp or"
-                                 " recv_window param"),
-        }.get(problem, (10003, "API key is invalid."))  # fmt: skip
+            "timestamp": (
+                10002,
+                "invalid request, please check your server timestamp or recv_window param",
+            ),
+        }.get(problem, (10003, "API key is invalid."))
         return Answer(401 if code == 10003 else 200, _bybit(m, {}, code, msg))
 
 
@@ -269,10 +329,18 @@ class CoinbaseWire:
             return Answer(200, {"iso": iso(m.server_s), "epoch": round(m.server_s, 3)})
         if kind is EndpointKind.STATUS:
             return Answer(200, _product())
-        return Answer(200, {
-            "trade_id": m.seq, "price": f"{m.price:.2f}", "size": "0.0100", "time": iso(m.data_s),
-            "bid": f"{m.price - 0.01:.2f}", "ask": f"{m.price + 0.01:.2f}", "volume": "12345.6789",
-        })  # fmt: skip
+        return Answer(
+            200,
+            {
+                "trade_id": m.seq,
+                "price": f"{m.price:.2f}",
+                "size": "0.0100",
+                "time": iso(m.data_s),
+                "bid": f"{m.price - 0.01:.2f}",
+                "ask": f"{m.price + 0.01:.2f}",
+                "volume": "12345.6789",
+            },
+        )
 
     def restricted_status(self, restriction: str, m: Market) -> Answer:
         if restriction == "cancel_only":
@@ -297,15 +365,32 @@ class CoinbaseWire:
         return Answer(200, {"message": "Internal server error"})
 
     def account(self, can_trade: bool, m: Market) -> Answer:
-        return Answer(200, [{"id": "7d0f7d8e-dd34-4d9c-a846-06f431c381ba", "currency": "USD",
-                             "balance": "1000.00", "hold": "0.00", "available": "1000.00",
-                             "profile_id": "8058d771-2d88-4f0f-ab6e-299c153d4308",
-                             "trading_enabled": can_trade}])  # fmt: skip
+        return Answer(
+            200,
+            [
+                {
+                    "id": "7d0f7d8e-dd34-4d9c-a846-06f431c381ba",
+                    "currency": "USD",
+                    "balance": "1000.00",
+                    "hold": "0.00",
+                    "available": "1000.00",
+                    "profile_id": "8058d771-2d88-4f0f-ab6e-299c153d4308",
+                    "trading_enabled": can_trade,
+                }
+            ],
+        )
 
     def advanced_account(self, can_trade: bool) -> Answer:
-        return Answer(200, {"can_view": True, "can_trade": can_trade, "can_transfer": False,
-                            "portfolio_uuid": "8058d771-2d88-4f0f-ab6e-299c153d4308",
-                            "portfolio_type": "DEFAULT"})  # fmt: skip
+        return Answer(
+            200,
+            {
+                "can_view": True,
+                "can_trade": can_trade,
+                "can_transfer": False,
+                "portfolio_uuid": "8058d771-2d88-4f0f-ab6e-299c153d4308",
+                "portfolio_type": "DEFAULT",
+            },
+        )
 
     def auth_error(self, problem: str, m: Market) -> Answer:
         if problem == "permission":
@@ -316,12 +401,22 @@ class CoinbaseWire:
 
 def _product(**changes: Any) -> dict[str, Any]:
     product = {
-        "id": "BTC-USD", "base_currency": "BTC", "quote_currency": "USD",
-        "quote_increment": "0.01", "base_increment": "0.00000001", "display_name": "BTC-USD",
-        "min_market_funds": "1", "margin_enabled": False, "post_only": False,
-        "limit_only": False, "cancel_only": False, "status": "online", "status_message": "",
-        "auction_mode": False, "trading_disabled": False,
-    }  # fmt: skip
+        "id": "BTC-USD",
+        "base_currency": "BTC",
+        "quote_currency": "USD",
+        "quote_increment": "0.01",
+        "base_increment": "0.00000001",
+        "display_name": "BTC-USD",
+        "min_market_funds": "1",
+        "margin_enabled": False,
+        "post_only": False,
+        "limit_only": False,
+        "cancel_only": False,
+        "status": "online",
+        "status_message": "",
+        "auction_mode": False,
+        "trading_disabled": False,
+    }
     product.update(changes)
     return product
 
@@ -336,10 +431,12 @@ class KrakenWire:
             result = {"status": "online", "timestamp": iso(int(m.server_s))}
         else:
             stamp = int(m.data_s)
-            result = {"XXBTZUSD": {
-                "asks": [[f"{m.price + 0.1:.1f}", "1.500", stamp]],
-                "bids": [[f"{m.price - 0.1:.1f}", "2.000", stamp - 1]],
-            }}  # fmt: skip
+            result = {
+                "XXBTZUSD": {
+                    "asks": [[f"{m.price + 0.1:.1f}", "1.500", stamp]],
+                    "bids": [[f"{m.price - 0.1:.1f}", "2.000", stamp - 1]],
+                }
+            }
         return Answer(200, {"error": [], "result": result})
 
     def restricted_status(self, restriction: str, m: Market) -> Answer:
@@ -365,9 +462,13 @@ class KrakenWire:
         return Answer(200, {"error": [], "result": {"ZUSD": "1000.0000", "XXBT": "0.5000000000"}})
 
     def auth_error(self, problem: str, m: Market) -> Answer:
-        error = {"signature": "EAPI:Invalid signature", "nonce": "EAPI:Invalid nonce",
-                 "timestamp": "EAPI:Invalid nonce", "permission": "EGeneral:Permission denied",
-                 "ip": "EGeneral:Permission denied"}.get(problem, "EAPI:Invalid key")  # fmt: skip
+        error = {
+            "signature": "EAPI:Invalid signature",
+            "nonce": "EAPI:Invalid nonce",
+            "timestamp": "EAPI:Invalid nonce",
+            "permission": "EGeneral:Permission denied",
+            "ip": "EGeneral:Permission denied",
+        }.get(problem, "EAPI:Invalid key")
         return Answer(200, {"error": [error]})
 
 

@@ -74,8 +74,9 @@ class History:
             self._db = None
         self._thread.shutdown(wait=True)
 
-    def _write(self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent],
-               horizon_s: float) -> None:  # fmt: skip
+    def _write(
+        self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent], horizon_s: float
+    ) -> None:
         assert self._db is not None
         with self._db:
             self._db.executemany(
@@ -84,16 +85,25 @@ class History:
             )
             self._db.executemany(
                 "INSERT INTO alerts VALUES (?, ?, ?, ?, ?)",
-                [(e.at_s, e.fingerprint, e.kind.value, e.severity.value,
-                  orjson.dumps(alert_json(e))) for e in alerts],
-            )  # fmt: skip
+                [
+                    (
+                        e.at_s,
+                        e.fingerprint,
+                        e.kind.value,
+                        e.severity.value,
+                        orjson.dumps(alert_json(e)),
+                    )
+                    for e in alerts
+                ],
+            )
             expired = self._db.execute("DELETE FROM rollups WHERE minute_s < ?", (horizon_s,))
             expired_alerts = self._db.execute("DELETE FROM alerts WHERE at_s < ?", (horizon_s,))
         if expired.rowcount or expired_alerts.rowcount:  # compaction: give the pages back
             self._db.execute("PRAGMA incremental_vacuum")
 
-    async def save(self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent],
-                   now_s: float) -> None:  # fmt: skip
+    async def save(
+        self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent], now_s: float
+    ) -> None:
         horizon = now_s - self._settings.retention_days * 86400
         await self._run(self._write, rollups, alerts, horizon)
 
@@ -121,9 +131,14 @@ class History:
         return await self._run(self._read_alerts, limit)
 
 
-async def history_writer(history: History, rollups: Rollups,
-                         feed: DropOldestQueue[AlertEvent], clock: Clock, flush_s: float,
-                         exporter: InfluxExporter | None = None) -> None:  # fmt: skip
+async def history_writer(
+    history: History,
+    rollups: Rollups,
+    feed: DropOldestQueue[AlertEvent],
+    clock: Clock,
+    flush_s: float,
+    exporter: InfluxExporter | None = None,
+) -> None:
     """Every `flush_s`: persist the rollups closed and the alert events seen since last time
     (and hand the rollups to the InfluxDB exporter, if any)."""
     try:
@@ -134,8 +149,13 @@ async def history_writer(history: History, rollups: Rollups,
         await asyncio.shield(_flush(history, rollups, feed, clock, exporter))  # the last batch
 
 
-async def _flush(history: History, rollups: Rollups, feed: DropOldestQueue[AlertEvent],
-                 clock: Clock, exporter: InfluxExporter | None) -> None:  # fmt: skip
+async def _flush(
+    history: History,
+    rollups: Rollups,
+    feed: DropOldestQueue[AlertEvent],
+    clock: Clock,
+    exporter: InfluxExporter | None,
+) -> None:
     events = []
     while feed.qsize():
         events.append(feed.get_nowait())

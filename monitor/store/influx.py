@@ -65,21 +65,35 @@ def _fields(values: dict[str, float | int | str | None]) -> str:
 
 def rollup_line(endpoint_id: str, rollup: Rollup) -> str:
     venue, _, endpoint = endpoint_id.partition(".")
-    fields = _fields({
-        "count": rollup.count, "errors": rollup.errors, "p50_s": rollup.p50_s,
-        "p95_s": rollup.p95_s, "p99_s": rollup.p99_s, "max_s": rollup.max_s,
-    })  # fmt: skip
-    return (f"probe_rollup,venue={_tag(venue)},endpoint={_tag(endpoint)} {fields} "
-            f"{int(rollup.minute_s)}")  # fmt: skip
+    fields = _fields(
+        {
+            "count": rollup.count,
+            "errors": rollup.errors,
+            "p50_s": rollup.p50_s,
+            "p95_s": rollup.p95_s,
+            "p99_s": rollup.p99_s,
+            "max_s": rollup.max_s,
+        }
+    )
+    return (
+        f"probe_rollup,venue={_tag(venue)},endpoint={_tag(endpoint)} {fields} "
+        f"{int(rollup.minute_s)}"
+    )
 
 
 def probe_line(result: ProbeResult) -> str:
-    fields = _fields({
-        "latency_s": result.latency_s, "status": result.status,
-        "outcome": result.outcome.value, "clock_offset_s": result.clock_offset_s,
-    })  # fmt: skip
-    return (f"probe,venue={_tag(result.venue)},endpoint={_tag(result.endpoint)} {fields} "
-            f"{int(result.started_wall_s)}")  # fmt: skip
+    fields = _fields(
+        {
+            "latency_s": result.latency_s,
+            "status": result.status,
+            "outcome": result.outcome.value,
+            "clock_offset_s": result.clock_offset_s,
+        }
+    )
+    return (
+        f"probe,venue={_tag(result.venue)},endpoint={_tag(result.endpoint)} {fields} "
+        f"{int(result.started_wall_s)}"
+    )
 
 
 def write_request(settings: InfluxSettings) -> tuple[str, dict[str, str], dict[str, str]]:

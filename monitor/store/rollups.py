@@ -36,10 +36,14 @@ class _Open:
         ordered = sorted(self.latencies)
         has = bool(ordered)
         return Rollup(
-            self.minute_s, self.count, self.errors,
-            quantile(ordered, 0.5) if has else None, quantile(ordered, 0.95) if has else None,
-            quantile(ordered, 0.99) if has else None, ordered[-1] if has else None,
-        )  # fmt: skip
+            self.minute_s,
+            self.count,
+            self.errors,
+            quantile(ordered, 0.5) if has else None,
+            quantile(ordered, 0.95) if has else None,
+            quantile(ordered, 0.99) if has else None,
+            ordered[-1] if has else None,
+        )
 
 
 class Rollups:

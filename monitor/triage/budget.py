@@ -31,8 +31,9 @@ class ModelUsage:
 
 
 class Budget:
-    def __init__(self, prices: dict[str, Price], hourly_usd: float, daily_usd: float,
-                 clock: Clock) -> None:  # fmt: skip
+    def __init__(
+        self, prices: dict[str, Price], hourly_usd: float, daily_usd: float, clock: Clock
+    ) -> None:
         self._prices = prices
         self._hourly = hourly_usd
         self._daily = daily_usd

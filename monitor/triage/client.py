@@ -74,20 +74,27 @@ def parse_duration(text: str | None) -> float | None:
 
 
 class LlmClient:
-    def __init__(self, settings: LlmSettings, session: aiohttp.ClientSession, clock: Clock,
-                 rng: random.Random | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: LlmSettings,
+        session: aiohttp.ClientSession,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
         self._settings = settings
         self._session = session
         self._clock = clock
         self._profile: ProviderProfile = PROVIDERS[settings.provider]
         self._modes: dict[str, Mode] = {}  # per model: downgrades are remembered
         self._breaker = CircuitBreaker(settings.breaker)
-        self._policy = RetryPolicy(RetrySettings(base_s=0.5, cap_s=8.0, max_attempts=MAX_CALLS),
-                                   rng or random.Random())  # fmt: skip
+        self._policy = RetryPolicy(
+            RetrySettings(base_s=0.5, cap_s=8.0, max_attempts=MAX_CALLS), rng or random.Random()
+        )
         self._not_before = 0.0  # monotonic: pacing from rate-limit headers
 
-    async def complete(self, step: StepSettings, messages: list[dict[str, str]],
-                       schema: type[BaseModel]) -> Completion:  # fmt: skip
+    async def complete(
+        self, step: StepSettings, messages: list[dict[str, str]], schema: type[BaseModel]
+    ) -> Completion:
         clock = self._clock
         deadline = clock.monotonic() + step.deadline_s
         if self._breaker.closed_at(clock.monotonic()) > clock.monotonic():
@@ -137,8 +144,9 @@ class LlmClient:
         mode = self._modes.get(model, self._profile.first_mode)
         self._modes[model] = Mode(min(mode + 1, Mode.PLAIN))
 
-    def _body(self, step: StepSettings, messages: list[dict[str, str]],
-              schema: type[BaseModel]) -> dict[str, Any]:  # fmt: skip
+    def _body(
+        self, step: StepSettings, messages: list[dict[str, str]], schema: type[BaseModel]
+    ) -> dict[str, Any]:
         mode = self._modes.get(step.model, self._profile.first_mode)
         schema_json = schema.model_json_schema()
         if mode is not Mode.JSON_SCHEMA:  # the schema travels in the prompt instead
@@ -147,8 +155,11 @@ class LlmClient:
                 + orjson.dumps(schema_json).decode()
             )
             messages = [{**messages[0], "content": messages[0]["content"] + hint}, *messages[1:]]
-        body: dict[str, Any] = {"model": step.model, "messages": messages,
-                                self._profile.max_tokens_field: step.max_tokens}  # fmt: skip
+        body: dict[str, Any] = {
+            "model": step.model,
+            "messages": messages,
+            self._profile.max_tokens_field: step.max_tokens,
+        }
         if self._profile.send_temperature:
             body["temperature"] = step.temperature
         if mode is Mode.JSON_SCHEMA:
@@ -158,8 +169,13 @@ class LlmClient:
             body["response_format"] = {"type": "json_object"}
         return body | self._profile.extra_body
 
-    async def _call(self, step: StepSettings, messages: list[dict[str, str]],
-                    schema: type[BaseModel], deadline: float) -> Verdict:  # fmt: skip
+    async def _call(
+        self,
+        step: StepSettings,
+        messages: list[dict[str, str]],
+        schema: type[BaseModel],
+        deadline: float,
+    ) -> Verdict:
         remaining = deadline - self._clock.monotonic()
         if remaining <= 0:
             return Verdict(Kind.FINAL, "deadline passed")
@@ -168,15 +184,24 @@ class LlmClient:
         if self._settings.api_key is not None:
             headers["Authorization"] = f"Bearer {self._settings.api_key.get_secret_value()}"
         try:
-            async with asyncio.timeout(remaining), self._session.post(
-                f"{self._settings.base_url}/chat/completions", headers=headers,
-                data=orjson.dumps(self._body(step, messages, schema)),
-            ) as response:  # fmt: skip
+            async with (
+                asyncio.timeout(remaining),
+                self._session.post(
+                    f"{self._settings.base_url}/chat/completions",
+                    headers=headers,
+                    data=orjson.dumps(self._body(step, messages, schema)),
+                ) as response,
+            ):
                 raw = await response.content.read(1 << 20)
                 self._remember_limits(response.headers)
                 if response.status != 200:
-                    return judge_status(response.status, response.headers, raw,
-                                        mode is Mode.JSON_SCHEMA, self._clock.wall())  # fmt: skip
+                    return judge_status(
+                        response.status,
+                        response.headers,
+                        raw,
+                        mode is Mode.JSON_SCHEMA,
+                        self._clock.wall(),
+                    )
                 return judge_ok(raw, schema)
         except TimeoutError:
             return Verdict(Kind.FINAL, "deadline passed")

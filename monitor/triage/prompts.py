@@ -14,14 +14,31 @@ from monitor.models import AlertEvent
 from monitor.notify.escape import clean
 
 TEXT_LIMIT = 200
-FACT_KEYS = frozenset({
-    "status", "latency_ms", "clock_offset_ms", "uncertainty_ms", "rate_used_ratio", "used_ratio",
-    "retry_after_s", "ban_until_s", "venue_status", "streak", "longest_streak", "error_rate",
-    "data_age_s", "frozen_probes", "last_outcome", "latency_p95_ms", "recent_min_ms",
-    "baseline_median_ms",
-})  # fmt: skip
-WINDOW_KEYS = frozenset({"samples", "p50_s", "p95_s", "p99_s", "max_s", "error_rate",
-                         "availability", "outcomes"})  # fmt: skip
+FACT_KEYS = frozenset(
+    {
+        "status",
+        "latency_ms",
+        "clock_offset_ms",
+        "uncertainty_ms",
+        "rate_used_ratio",
+        "used_ratio",
+        "retry_after_s",
+        "ban_until_s",
+        "venue_status",
+        "streak",
+        "longest_streak",
+        "error_rate",
+        "data_age_s",
+        "frozen_probes",
+        "last_outcome",
+        "latency_p95_ms",
+        "recent_min_ms",
+        "baseline_median_ms",
+    }
+)
+WINDOW_KEYS = frozenset(
+    {"samples", "p50_s", "p95_s", "p99_s", "max_s", "error_rate", "availability", "outcomes"}
+)
 _SECRETISH = re.compile(
     r"(?i)(api[-_]?key|apikey|secret|signature|sign|token|passphrase|password|authorization)"
     r"([\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;]+"

@@ -30,14 +30,25 @@ PROVIDERS = {
     for p in (
         ProviderProfile("openai", Mode.JSON_SCHEMA, "max_completion_tokens", True),
         # DeepSeek rejects json_schema ("This response_format type is unavailable now").
-        ProviderProfile("deepseek", Mode.JSON_OBJECT, "max_tokens", True,
-                        {"thinking": {"type": "disabled"}}),
+        ProviderProfile(
+            "deepseek", Mode.JSON_OBJECT, "max_tokens", True, {"thinking": {"type": "disabled"}}
+        ),
         # llama.cpp's server answers json_schema it cannot handle with HTTP 500.
-        ProviderProfile("llamacpp", Mode.JSON_SCHEMA, "max_tokens", True,
-                        {"chat_template_kwargs": {"enable_thinking": False}}),
+        ProviderProfile(
+            "llamacpp",
+            Mode.JSON_SCHEMA,
+            "max_tokens",
+            True,
+            {"chat_template_kwargs": {"enable_thinking": False}},
+        ),
         ProviderProfile("ollama", Mode.JSON_SCHEMA, "max_tokens", True, {"think": False}),
-        ProviderProfile("vllm", Mode.JSON_SCHEMA, "max_tokens", True,
-                        {"chat_template_kwargs": {"enable_thinking": False}}),
+        ProviderProfile(
+            "vllm",
+            Mode.JSON_SCHEMA,
+            "max_tokens",
+            True,
+            {"chat_template_kwargs": {"enable_thinking": False}},
+        ),
         ProviderProfile("generic", Mode.JSON_SCHEMA, "max_tokens", True),
     )
-}  # fmt: skip
+}

@@ -9,9 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.models import Severity
 
 IncidentType = Literal[
-    "network_latency", "outage", "rate_limit", "data_anomaly", "clock_drift", "auth",
-    "maintenance", "local_network", "unknown",
-]  # fmt: skip
+    "network_latency",
+    "outage",
+    "rate_limit",
+    "data_anomaly",
+    "clock_drift",
+    "auth",
+    "maintenance",
+    "local_network",
+    "unknown",
+]
 
 _SHORT = 300
 

@@ -58,14 +58,16 @@ def evidence_key(event: AlertEvent) -> tuple[str, str]:
 
 
 class Triage:
-    def __init__(self, settings: TriageSettings, client: LlmClient | None, clock: Clock,
-                 context: Context) -> None:  # fmt: skip
+    def __init__(
+        self, settings: TriageSettings, client: LlmClient | None, clock: Clock, context: Context
+    ) -> None:
         self._settings = settings
         self._client = client if settings.enabled else None
         self._clock = clock
         self._context = context
-        self.budget = Budget(settings.prices, settings.hourly_budget_usd,
-                             settings.daily_budget_usd, clock)  # fmt: skip
+        self.budget = Budget(
+            settings.prices, settings.hourly_budget_usd, settings.daily_budget_usd, clock
+        )
         self._cache: dict[tuple[str, str], TriageInfo] = {}
         self._pending: set[tuple[str, str]] = set()
         self._queue: asyncio.Queue[AlertEvent] = asyncio.Queue(settings.queue_size)
@@ -105,11 +107,23 @@ class Triage:
                 continue
             self._cache[key] = info
             severity = max(event.severity, info.severity, key=lambda s: s.rank)
-            await emit(dataclasses.replace(event, kind=AlertKind.UPDATED, triage=info,
-                                           severity=severity, at_s=self._clock.wall()))  # fmt: skip
+            await emit(
+                dataclasses.replace(
+                    event,
+                    kind=AlertKind.UPDATED,
+                    triage=info,
+                    severity=severity,
+                    at_s=self._clock.wall(),
+                )
+            )
 
-    async def _step(self, step: StepSettings, instructions: str, data: dict[str, object],
-                    schema: type[BaseModel]) -> BaseModel | None:  # fmt: skip
+    async def _step(
+        self,
+        step: StepSettings,
+        instructions: str,
+        data: dict[str, object],
+        schema: type[BaseModel],
+    ) -> BaseModel | None:
         assert self._client is not None
         if not self.budget.allows():
             log.warning("triage_over_budget", extra={"model": step.model})
@@ -126,16 +140,25 @@ class Triage:
 
     async def _triage(self, event: AlertEvent) -> TriageInfo | None:
         data = prompts.incident_data(event, self._context())
-        found = await self._step(self._settings.classify, prompts.CLASSIFY_INSTRUCTIONS, data,
-                                 Classification)  # fmt: skip
+        found = await self._step(
+            self._settings.classify, prompts.CLASSIFY_INSTRUCTIONS, data, Classification
+        )
         if not isinstance(found, Classification):
             return None
         floor = rules.severity_floor(event)  # measured evidence: the model may raise, not lower
         severity = max(floor, found.severity, key=lambda s: s.rank)
         analysis = None
         if severity.rank >= Severity.HIGH.rank:
-            deep = await self._step(self._settings.analyze, prompts.ANALYZE_INSTRUCTIONS, data,
-                                    Analysis)  # fmt: skip
+            deep = await self._step(
+                self._settings.analyze, prompts.ANALYZE_INSTRUCTIONS, data, Analysis
+            )
             analysis = deep.model_dump() if isinstance(deep, Analysis) else None
-        return TriageInfo("llm", found.incident_type, severity, found.confidence, found.summary,
-                          self._settings.classify.model, analysis)  # fmt: skip
+        return TriageInfo(
+            "llm",
+            found.incident_type,
+            severity,
+            found.confidence,
+            found.summary,
+            self._settings.classify.model,
+            analysis,
+        )

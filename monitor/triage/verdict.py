@@ -53,8 +53,9 @@ def _error_text(body: Any) -> str:
     return orjson.dumps(error).decode() if error is not None else ""
 
 
-def judge_status(status: int, headers: Mapping[str, str], raw: bytes, schema_mode: bool,
-                 now_s: float) -> Verdict:  # fmt: skip
+def judge_status(
+    status: int, headers: Mapping[str, str], raw: bytes, schema_mode: bool, now_s: float
+) -> Verdict:
     """A non-200 answer."""
     try:
         body = orjson.loads(raw)

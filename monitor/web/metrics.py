@@ -46,15 +46,24 @@ class RuntimeCollector(Collector):
 
     def _probes(self) -> Iterator[Metric]:
         detector = self._runtime.detector
-        duration = HistogramMetricFamily(f"{PREFIX}_probe_duration_seconds",
-                                         "Probe duration, request to body read.",
-                                         labels=["venue", "endpoint"])  # fmt: skip
-        outcomes = CounterMetricFamily(f"{PREFIX}_probes", "Probes by outcome.",
-                                       labels=["venue", "endpoint", "outcome"])  # fmt: skip
-        success = GaugeMetricFamily(f"{PREFIX}_probe_success", "1 if the last probe succeeded.",
-                                    labels=["venue", "endpoint"])  # fmt: skip
-        age = GaugeMetricFamily(f"{PREFIX}_data_age_seconds", "Age of the last market data.",
-                                labels=["venue", "endpoint"])  # fmt: skip
+        duration = HistogramMetricFamily(
+            f"{PREFIX}_probe_duration_seconds",
+            "Probe duration, request to body read.",
+            labels=["venue", "endpoint"],
+        )
+        outcomes = CounterMetricFamily(
+            f"{PREFIX}_probes", "Probes by outcome.", labels=["venue", "endpoint", "outcome"]
+        )
+        success = GaugeMetricFamily(
+            f"{PREFIX}_probe_success",
+            "1 if the last probe succeeded.",
+            labels=["venue", "endpoint"],
+        )
+        age = GaugeMetricFamily(
+            f"{PREFIX}_data_age_seconds",
+            "Age of the last market data.",
+            labels=["venue", "endpoint"],
+        )
         for ep in detector.endpoints.values():
             labels = [ep.venue, ep.endpoint]
             duration.add_metric(labels, _buckets(ep.latency), ep.latency.total)
@@ -70,12 +79,16 @@ class RuntimeCollector(Collector):
 
     def _venues(self) -> Iterator[Metric]:
         detector = self._runtime.detector
-        phases = HistogramMetricFamily(f"{PREFIX}_probe_phase_seconds",
-                                       "Request phases: dns, connect (TCP and TLS), server, ttfb.",
-                                       labels=["venue", "phase"])  # fmt: skip
-        offset = GaugeMetricFamily(f"{PREFIX}_clock_offset_seconds",
-                                   "Venue clock minus ours, from its time endpoint.",
-                                   labels=["venue"])  # fmt: skip
+        phases = HistogramMetricFamily(
+            f"{PREFIX}_probe_phase_seconds",
+            "Request phases: dns, connect (TCP and TLS), server, ttfb.",
+            labels=["venue", "phase"],
+        )
+        offset = GaugeMetricFamily(
+            f"{PREFIX}_clock_offset_seconds",
+            "Venue clock minus ours, from its time endpoint.",
+            labels=["venue"],
+        )
         usage = GaugeMetricFamily(
             f"{PREFIX}_rate_limit_usage_ratio",
             "Share of the venue's request limit in use.",
@@ -86,28 +99,43 @@ class RuntimeCollector(Collector):
                 phases.add_metric([venue.name, name], _buckets(histogram), histogram.total)
             if venue.clock_offset_s is not None:
                 offset.add_metric([venue.name], venue.clock_offset_s)
-            used = [e.last.rate_used_ratio for e in venue.endpoints
-                    if e.last and e.last.rate_used_ratio is not None]  # fmt: skip
+            used = [
+                e.last.rate_used_ratio
+                for e in venue.endpoints
+                if e.last and e.last.rate_used_ratio is not None
+            ]
             if used:
                 usage.add_metric([venue.name], max(used))
         yield from (phases, offset, usage)
 
     def _self_health(self) -> Iterator[Metric]:
         rt = self._runtime
-        yield GaugeMetricFamily(f"{PREFIX}_event_loop_lag_seconds", "Event-loop lag, latest.",
-                                value=rt.lag.current_s)  # fmt: skip
-        yield GaugeMetricFamily(f"{PREFIX}_results_queue_depth", "Results awaiting the detector.",
-                                value=rt.results.qsize())  # fmt: skip
-        yield CounterMetricFamily(f"{PREFIX}_results_dropped", "Results dropped: queue full.",
-                                  value=rt.results.dropped)  # fmt: skip
-        yield CounterMetricFamily(f"{PREFIX}_missed_ticks", "Probe ticks skipped: still busy.",
-                                  value=rt.stats.missed_ticks)  # fmt: skip
-        yield CounterMetricFamily(f"{PREFIX}_held_ticks", "Probe ticks skipped: venue back-off.",
-                                  value=rt.stats.held_ticks)  # fmt: skip
+        yield GaugeMetricFamily(
+            f"{PREFIX}_event_loop_lag_seconds", "Event-loop lag, latest.", value=rt.lag.current_s
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_results_queue_depth",
+            "Results awaiting the detector.",
+            value=rt.results.qsize(),
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}_results_dropped", "Results dropped: queue full.", value=rt.results.dropped
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}_missed_ticks",
+            "Probe ticks skipped: still busy.",
+            value=rt.stats.missed_ticks,
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}_held_ticks",
+            "Probe ticks skipped: venue back-off.",
+            value=rt.stats.held_ticks,
+        )
 
     def _alerts(self) -> Iterator[Metric]:
-        firing = GaugeMetricFamily(f"{PREFIX}_alerts_firing", "Announced alerts firing.",
-                                   labels=["severity"])  # fmt: skip
+        firing = GaugeMetricFamily(
+            f"{PREFIX}_alerts_firing", "Announced alerts firing.", labels=["severity"]
+        )
         counts = dict.fromkeys(Severity, 0)
         for state in self._runtime.detector.book.active():
             if state.phase is Phase.FIRING and state.announced:
@@ -117,25 +145,31 @@ class RuntimeCollector(Collector):
         yield firing
 
     def _notifications(self) -> Iterator[Metric]:
-        sent = CounterMetricFamily(f"{PREFIX}_notifications", "Notification deliveries.",
-                                   labels=["channel", "result"])  # fmt: skip
+        sent = CounterMetricFamily(
+            f"{PREFIX}_notifications", "Notification deliveries.", labels=["channel", "result"]
+        )
         for name, channel in self._runtime.notifier.channels.items():
             stats = channel.stats
-            for result, value in (("sent", stats.sent), ("failed", stats.failed),
-                                  ("dead_lettered", stats.dead)):  # fmt: skip
+            for result, value in (
+                ("sent", stats.sent),
+                ("failed", stats.failed),
+                ("dead_lettered", stats.dead),
+            ):
                 sent.add_metric([name, result], value)
         yield sent
 
     def _llm(self) -> Iterator[Metric]:
         triage = self._runtime.notifier.triage
         calls = CounterMetricFamily(f"{PREFIX}_llm_calls", "LLM calls.", labels=["model"])
-        failures = CounterMetricFamily(f"{PREFIX}_llm_failures", "LLM steps that fell back.",
-                                       labels=["model"])  # fmt: skip
+        failures = CounterMetricFamily(
+            f"{PREFIX}_llm_failures", "LLM steps that fell back.", labels=["model"]
+        )
         tokens = CounterMetricFamily(
             f"{PREFIX}_llm_tokens", "LLM tokens.", labels=["model", "kind"]
         )
-        cost = CounterMetricFamily(f"{PREFIX}_llm_cost_usd", "LLM cost (price table).",
-                                   labels=["model"])  # fmt: skip
+        cost = CounterMetricFamily(
+            f"{PREFIX}_llm_cost_usd", "LLM cost (price table).", labels=["model"]
+        )
         for model, usage in triage.budget.usage.items() if triage else ():
             calls.add_metric([model], usage.calls)
             failures.add_metric([model], usage.failures)

@@ -11,8 +11,13 @@ from monitor.models import AlertEvent, AlertKind
 from monitor.notify.render import iso
 from monitor.store.rollups import Rollup
 
-STATE_COLOR = {"up": "#2ca02c", "degraded": "#f2c744", "down": "#d62728",
-               "maintenance": "#1f77b4", "unknown": "#999999"}  # fmt: skip
+STATE_COLOR = {
+    "up": "#2ca02c",
+    "degraded": "#f2c744",
+    "down": "#d62728",
+    "maintenance": "#1f77b4",
+    "unknown": "#999999",
+}
 SERIES = (("p50_s", "#1f77b4", "P50"), ("p95_s", "#ff7f0e", "P95"), ("p99_s", "#d62728", "P99"))
 WIDTH, HEIGHT, PAD = 320, 90, 4
 
@@ -32,9 +37,11 @@ def chart(rollups: Sequence[Rollup], title: str) -> str:
     """P50/P95/P99 latency lines over the given minutes, as one inline SVG."""
     points = [r for r in rollups if r.p50_s is not None]
     if len(points) < 2:
-        return f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{esc(title)}">' \
-               f'<text x="10" y="{HEIGHT // 2}" font-size="12" fill="#888">collecting data' \
-               "</text></svg>"  # fmt: skip
+        return (
+            f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{esc(title)}">'
+            f'<text x="10" y="{HEIGHT // 2}" font-size="12" fill="#888">collecting data'
+            "</text></svg>"
+        )
     top = max((r.p99_s or r.p95_s or r.p50_s or 0.0) for r in points) or 1.0
     t0, t1 = points[0].minute_s, points[-1].minute_s
     span = (t1 - t0) or 1.0
@@ -48,12 +55,19 @@ def chart(rollups: Sequence[Rollup], title: str) -> str:
             x = PAD + (r.minute_s - t0) / span * (WIDTH - 2 * PAD)
             y = HEIGHT - PAD - value / top * (HEIGHT - 2 * PAD)
             xy.append(f"{x:.1f},{y:.1f}")
-        lines.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
-                     f'points="{" ".join(xy)}"/>')  # fmt: skip
-    label = f'<text x="{WIDTH - PAD}" y="12" font-size="10" text-anchor="end" fill="#555">' \
-            f"max {top * 1000:.0f} ms</text>"  # fmt: skip
-    return (f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{esc(title)}">'
-            + "".join(lines) + label + "</svg>")  # fmt: skip
+        lines.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{" ".join(xy)}"/>'
+        )
+    label = (
+        f'<text x="{WIDTH - PAD}" y="12" font-size="10" text-anchor="end" fill="#555">'
+        f"max {top * 1000:.0f} ms</text>"
+    )
+    return (
+        f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{esc(title)}">'
+        + "".join(lines)
+        + label
+        + "</svg>"
+    )
 
 
 def _venue_card(venue: VenueHealth, charts: dict[str, tuple[str, str]]) -> str:
@@ -68,8 +82,9 @@ def _venue_card(venue: VenueHealth, charts: dict[str, tuple[str, str]]) -> str:
     graphs = "".join(
         f"<div><small>{esc(e.endpoint)}: last hour</small><br>{charts[e.endpoint_id][0]}"
         f"<br><small>last day</small><br>{charts[e.endpoint_id][1]}</div>"
-        for e in venue.endpoints if e.endpoint_id in charts
-    )  # fmt: skip
+        for e in venue.endpoints
+        if e.endpoint_id in charts
+    )
     firing = "".join(f"<li>{esc(f)}</li>" for f in venue.firing) or "<li>none</li>"
     return (
         f'<div class="card"><h2>{esc(venue.venue)} <span class="state" '
@@ -86,15 +101,23 @@ def _incident(event: AlertEvent) -> str:
     triage = event.triage
     note = ""
     if triage is not None and event.kind is not AlertKind.RESOLVED:
-        note = f" <em>triage ({esc(triage.source)}): {esc(triage.incident_type)}, " \
-               f"{esc(triage.summary)}</em>"  # fmt: skip
-    return (f"<tr><td>{esc(iso(event.at_s))}</td><td>{esc(event.kind.value)}</td>"
-            f"<td>{esc(event.severity.value)}</td><td>{esc(event.fingerprint)}</td>"
-            f"<td>{esc(event.summary)}{note}</td></tr>")  # fmt: skip
+        note = (
+            f" <em>triage ({esc(triage.source)}): {esc(triage.incident_type)}, "
+            f"{esc(triage.summary)}</em>"
+        )
+    return (
+        f"<tr><td>{esc(iso(event.at_s))}</td><td>{esc(event.kind.value)}</td>"
+        f"<td>{esc(event.severity.value)}</td><td>{esc(event.fingerprint)}</td>"
+        f"<td>{esc(event.summary)}{note}</td></tr>"
+    )
 
 
-def render_page(venues: Sequence[VenueHealth], charts: dict[str, tuple[str, str]],
-                recent: Sequence[AlertEvent], refresh_s: int = 10) -> str:  # fmt: skip
+def render_page(
+    venues: Sequence[VenueHealth],
+    charts: dict[str, tuple[str, str]],
+    recent: Sequence[AlertEvent],
+    refresh_s: int = 10,
+) -> str:
     cards = "".join(_venue_card(v, charts) for v in venues)
     incidents = "".join(_incident(e) for e in reversed(recent[-50:]))
     legend = "".join(f'<span style="color:{c}">■ {name}</span>' for _, c, name in SERIES)

@@ -58,8 +58,9 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     if (guarded and settings.token is not None and not _authorized(request, False)) or (
         needs_token and not _authorized(request, True)
     ):
-        return web.json_response({"error": "unauthorized"}, status=401,
-                                 headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return web.json_response(
+            {"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
     return await handler(request)
 
 
@@ -111,8 +112,9 @@ async def add_silence(request: web.Request) -> web.Response:
         spec = SilenceSettings.model_validate_json(await request.read())
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
-        return web.json_response({"error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"},
-                                 status=400)  # fmt: skip
+        return web.json_response(
+            {"error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, status=400
+        )
     silence = dataclasses.replace(Silence.from_settings(spec), id=uuid.uuid4().hex)
     _runtime(request).detector.silences.add(silence)
     return web.json_response({"id": silence.id}, status=201)
@@ -128,10 +130,12 @@ async def page(request: web.Request) -> web.Response:
     now = request.app[CLOCK].wall()
     rollups = runtime.detector.rollups
     charts = {
-        endpoint_id: (chart(rollups.series(endpoint_id, now - HOUR_S), f"{endpoint_id} last hour"),
-                      chart(rollups.series(endpoint_id, now - DAY_S), f"{endpoint_id} last day"))
+        endpoint_id: (
+            chart(rollups.series(endpoint_id, now - HOUR_S), f"{endpoint_id} last hour"),
+            chart(rollups.series(endpoint_id, now - DAY_S), f"{endpoint_id} last day"),
+        )
         for endpoint_id in runtime.detector.endpoints
-    }  # fmt: skip
+    }
     body = render_page(health(runtime.detector), charts, list(runtime.notifier.recent))
     return web.Response(text=body, content_type="text/html")
 

@@ -35,9 +35,15 @@ def self_snapshot(runtime: Runtime, now_s: float) -> dict[str, Any]:
 
 def alerts_snapshot(runtime: Runtime) -> dict[str, Any]:
     active = [
-        {"fingerprint": fingerprint(s.key), "severity": s.severity.value, "summary": s.summary,
-         "phase": s.phase.value, "announced": s.announced, "flapping": s.flapping,
-         "started_at_s": s.started_at_s}
+        {
+            "fingerprint": fingerprint(s.key),
+            "severity": s.severity.value,
+            "summary": s.summary,
+            "phase": s.phase.value,
+            "announced": s.announced,
+            "flapping": s.flapping,
+            "started_at_s": s.started_at_s,
+        }
         for s in runtime.detector.book.active()
-    ]  # fmt: skip
+    ]
     return {"active": active, "recent": [alert_json(e) for e in reversed(runtime.notifier.recent)]}

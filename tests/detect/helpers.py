@@ -41,11 +41,17 @@ class HealthyModel:
             latency *= rng.uniform(3, 8)  # the odd slow answer
         wall = self._clock.wall()
         fields: dict[str, Any] = {
-            "endpoint_id": p.endpoint_id, "venue": p.venue, "endpoint": p.endpoint,
-            "outcome": outcome, "scheduled_s": self._clock.monotonic(), "started_wall_s": wall,
-            "latency_s": latency, "sched_lag_s": rng.uniform(0, 0.002),
-            "loop_lag_s": rng.uniform(0, 0.001), "status": 200 if outcome.is_success else None,
-        }  # fmt: skip
+            "endpoint_id": p.endpoint_id,
+            "venue": p.venue,
+            "endpoint": p.endpoint,
+            "outcome": outcome,
+            "scheduled_s": self._clock.monotonic(),
+            "started_wall_s": wall,
+            "latency_s": latency,
+            "sched_lag_s": rng.uniform(0, 0.002),
+            "loop_lag_s": rng.uniform(0, 0.001),
+            "status": 200 if outcome.is_success else None,
+        }
         if outcome is Outcome.OK:
             fields.update(self._facts(p, latency, wall))
         fields.update(extra)

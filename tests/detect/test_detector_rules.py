@@ -48,10 +48,13 @@ def test_seed_rule_set_is_expressible(fake_clock: FakeClock) -> None:
     """The seeds: latency above 1,000 ms -> warning; HTTP >= 400 -> critical; connection
     failure -> critical; 3 consecutive failures -> critical (subsumed by the one-failure rule)."""
     seeds = Thresholds(
-        high_latency_ms=1000, high_latency_stat="last", high_latency_min_samples=1,
-        high_latency_severity=Severity.MEDIUM, consecutive_failures=1,
+        high_latency_ms=1000,
+        high_latency_stat="last",
+        high_latency_min_samples=1,
+        high_latency_severity=Severity.MEDIUM,
+        consecutive_failures=1,
         consecutive_failures_severity=Severity.CRITICAL,
-    )  # fmt: skip
+    )
     s = Scenario(fake_clock, Settings(rules=seeds))
     s.rounds(3)
     s.rounds(1, {"binance.depth": slow(1500)})

@@ -54,9 +54,13 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
     scratch = tempfile.TemporaryDirectory()
     notify = NotifySettings(outbox_path=Path(scratch.name) / "outbox.sqlite3")
     store = StoreSettings(path=Path(scratch.name) / "history.sqlite3")
-    values: dict[str, Any] = {"interval_s": INTERVAL_S, "timeout_s": 0.3, "notify": notify,
-                              "store": store,
-                              **overrides}  # fmt: skip
+    values: dict[str, Any] = {
+        "interval_s": INTERVAL_S,
+        "timeout_s": 0.3,
+        "notify": notify,
+        "store": store,
+        **overrides,
+    }
     settings = point_at_sim(Settings(**values), cluster.urls)
     harness = Harness(cluster, asyncio.Queue())
     stop = asyncio.Event()
@@ -80,20 +84,34 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
 
 HARD = [
     (ChaosRule(venue="okx", kind=ChaosKind.OUTAGE, mode="refused"), "EXCHANGE_DOWN/okx"),
-    (ChaosRule(venue="okx", endpoint="ticker", kind=ChaosKind.OUTAGE, mode="reset"),
-     "CONSECUTIVE_FAILURES/okx/ticker"),
-    (ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.HTTP_5XX, status=503),
-     "CONSECUTIVE_FAILURES/binance/time"),
-    (ChaosRule(venue="coinbase", endpoint="ticker", kind=ChaosKind.HANG),
-     "CONSECUTIVE_FAILURES/coinbase/ticker"),
+    (
+        ChaosRule(venue="okx", endpoint="ticker", kind=ChaosKind.OUTAGE, mode="reset"),
+        "CONSECUTIVE_FAILURES/okx/ticker",
+    ),
+    (
+        ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.HTTP_5XX, status=503),
+        "CONSECUTIVE_FAILURES/binance/time",
+    ),
+    (
+        ChaosRule(venue="coinbase", endpoint="ticker", kind=ChaosKind.HANG),
+        "CONSECUTIVE_FAILURES/coinbase/ticker",
+    ),
     (ChaosRule(venue="kraken", kind=ChaosKind.ERROR_200), "EXCHANGE_DOWN/kraken"),
-    (ChaosRule(venue="okx", endpoint="ticker", kind=ChaosKind.ERROR_200),
-     "EXCHANGE_ERROR/okx/ticker"),
-    (ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.MALFORMED_JSON),
-     "BAD_PAYLOAD/binance/time"),
-    (ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.OVERSIZED, size_bytes=1 << 18),
-     "BAD_PAYLOAD/bybit/orderbook"),
-]  # fmt: skip
+    (
+        ChaosRule(venue="okx", endpoint="ticker", kind=ChaosKind.ERROR_200),
+        "EXCHANGE_ERROR/okx/ticker",
+    ),
+    (
+        ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.MALFORMED_JSON),
+        "BAD_PAYLOAD/binance/time",
+    ),
+    (
+        ChaosRule(
+            venue="bybit", endpoint="orderbook", kind=ChaosKind.OVERSIZED, size_bytes=1 << 18
+        ),
+        "BAD_PAYLOAD/bybit/orderbook",
+    ),
+]
 
 
 @pytest.mark.parametrize(("rule", "fingerprint"), HARD, ids=[f for _, f in HARD])
@@ -111,19 +129,34 @@ async def test_hard_failure_alerts_within_three_probes_and_resolves(
 
 
 SOFT = [
-    (ChaosRule(venue="bybit", kind=ChaosKind.RATE_LIMIT, retry_after_s=1), "RATE_LIMITED/bybit",
-     Severity.HIGH),
-    (ChaosRule(venue="binance", kind=ChaosKind.BAN, retry_after_s=1), "RATE_LIMITED/binance",
-     Severity.CRITICAL),
+    (
+        ChaosRule(venue="bybit", kind=ChaosKind.RATE_LIMIT, retry_after_s=1),
+        "RATE_LIMITED/bybit",
+        Severity.HIGH,
+    ),
+    (
+        ChaosRule(venue="binance", kind=ChaosKind.BAN, retry_after_s=1),
+        "RATE_LIMITED/binance",
+        Severity.CRITICAL,
+    ),
     (ChaosRule(venue="coinbase", kind=ChaosKind.MAINTENANCE), "MAINTENANCE/coinbase", Severity.LOW),
     (ChaosRule(venue="kraken", kind=ChaosKind.CANCEL_ONLY), "MAINTENANCE/kraken", Severity.LOW),
-    (ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=800),
-     "CLOCK_DRIFT/binance/time", Severity.MEDIUM),
-    (ChaosRule(venue="bybit", endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=-900),
-     "CLOCK_DRIFT/bybit/time", Severity.CRITICAL),
-    (ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.STALE_DATA),
-     "STALE_DATA/bybit/orderbook", Severity.HIGH),
-]  # fmt: skip
+    (
+        ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=800),
+        "CLOCK_DRIFT/binance/time",
+        Severity.MEDIUM,
+    ),
+    (
+        ChaosRule(venue="bybit", endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=-900),
+        "CLOCK_DRIFT/bybit/time",
+        Severity.CRITICAL,
+    ),
+    (
+        ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.STALE_DATA),
+        "STALE_DATA/bybit/orderbook",
+        Severity.HIGH,
+    ),
+]
 
 
 @pytest.mark.parametrize(("rule", "fingerprint", "severity"), SOFT, ids=[f for _, f, _ in SOFT])
@@ -151,8 +184,14 @@ async def test_all_venues_down_is_one_local_network_alert() -> None:
 
 async def test_latency_spike_after_a_baseline() -> None:
     # The timeline leaves 6 s (about 60 probes) of healthy baseline before the spike.
-    spike = TimelineStep(at_s=6.0, duration_s=4.0, venue="binance", endpoint="depth",
-                         kind=ChaosKind.LATENCY_SPIKE, latency_ms=150)  # fmt: skip
+    spike = TimelineStep(
+        at_s=6.0,
+        duration_s=4.0,
+        venue="binance",
+        endpoint="depth",
+        kind=ChaosKind.LATENCY_SPIKE,
+        latency_ms=150,
+    )
     async with pipeline(Timeline(steps=[spike])) as h:
         await h.expect(AlertKind.FIRING, "LATENCY_SPIKE/binance/depth", within_s=20)
         await h.expect(AlertKind.RESOLVED, "LATENCY_SPIKE/binance/depth", within_s=20)

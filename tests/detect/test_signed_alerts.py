@@ -26,9 +26,13 @@ from tests.notify.helpers import Captured, receiver
 
 
 async def first_firing(
-    tmp_path: Path, venue: str, rule: ChaosRule | None, *, secret: str | None = None,
+    tmp_path: Path,
+    venue: str,
+    rule: ChaosRule | None,
+    *,
+    secret: str | None = None,
     use_server_time: bool = True,
-) -> tuple[AlertEvent, str]:  # fmt: skip
+) -> tuple[AlertEvent, str]:
     """The first alert that fires, and the text of its webhook delivery."""
     clock = SystemClock()
     cluster = SimCluster(clock)
@@ -48,9 +52,13 @@ async def first_firing(
 
 
 async def _run(
-    tmp_path: Path, venue: str, cluster: SimCluster, creds: Credentials, notify: NotifySettings,
+    tmp_path: Path,
+    venue: str,
+    cluster: SimCluster,
+    creds: Credentials,
+    notify: NotifySettings,
     seen: asyncio.Queue[Captured],
-) -> tuple[AlertEvent, str]:  # fmt: skip
+) -> tuple[AlertEvent, str]:
     clock = cluster.clock
     settings = with_credentials(
         point_at_sim(
@@ -84,10 +92,16 @@ async def _run(
     return fired[0]
 
 
-@pytest.mark.parametrize(("venue", "problem"), [
-    ("binance", "key"), ("okx", "ip"), ("bybit", "signature"), ("kraken", "nonce"),
-    ("coinbase", "permission"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("venue", "problem"),
+    [
+        ("binance", "key"),
+        ("okx", "ip"),
+        ("bybit", "signature"),
+        ("kraken", "nonce"),
+        ("coinbase", "permission"),
+    ],
+)
 async def test_auth_failure_alert(tmp_path: Path, venue: str, problem: str) -> None:
     rule = ChaosRule(venue=venue, endpoint="account", kind=ChaosKind.AUTH_FAILURE, problem=problem)
     event, _ = await first_firing(tmp_path, venue, rule)
@@ -123,6 +137,5 @@ async def test_canary_secret_never_leaks(tmp_path: Path, caplog: pytest.LogCaptu
         logging.getLogger().removeHandler(handler)
     assert event.fingerprint == "AUTH_FAILURE/kraken/account"  # the wrong secret was refused
     prompt = orjson.dumps(prompts.messages("x", prompts.incident_data(event, {}))).decode()
-    for text in (caplog.text, formatted.getvalue(), delivered, prompt,
-                 str(event.as_dict())):  # fmt: skip
+    for text in (caplog.text, formatted.getvalue(), delivered, prompt, str(event.as_dict())):
         assert canary not in text

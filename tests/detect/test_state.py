@@ -26,8 +26,13 @@ class Driver:
         self.clock = clock
         self.book = AlertBook(DetectSettings.model_validate(settings), clock)
 
-    def run(self, pattern: str, muted: bool = False, severity: Severity = Severity.HIGH,
-            for_count: int = 1) -> list[AlertEvent]:  # fmt: skip
+    def run(
+        self,
+        pattern: str,
+        muted: bool = False,
+        severity: Severity = Severity.HIGH,
+        for_count: int = 1,
+    ) -> list[AlertEvent]:
         """'x' = condition present, '.' = absent; one evaluation per character, 1 s apart."""
         events = []
         for mark in pattern:

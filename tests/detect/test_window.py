@@ -29,8 +29,16 @@ def test_window_matches_naive_model(seed: int) -> None:
     t = 0.0
     for _ in range(2000):
         t += rng.choice([0.1, 0.5, 1.0, 7.0])
-        outcome = rng.choice([Outcome.OK, Outcome.OK, Outcome.OK, Outcome.TIMEOUT,
-                              Outcome.HTTP_ERROR, Outcome.RATE_LIMITED])  # fmt: skip
+        outcome = rng.choice(
+            [
+                Outcome.OK,
+                Outcome.OK,
+                Outcome.OK,
+                Outcome.TIMEOUT,
+                Outcome.HTTP_ERROR,
+                Outcome.RATE_LIMITED,
+            ]
+        )
         latency = rng.uniform(0.001, 0.5) if outcome is Outcome.OK else None
         window.add(t, outcome, latency)
         model.append((t, outcome, latency))

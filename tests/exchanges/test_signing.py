@@ -19,7 +19,7 @@ from monitor.exchanges.signing import (
     hmac_hex,
     kraken_signature,
     okx_timestamp,
-)  # fmt: skip
+)
 from monitor.sim.auth import make_keys
 
 
@@ -27,8 +27,10 @@ def test_binance_official_example() -> None:
     # binance-spot-api-docs, rest-api.md "SIGNED endpoint examples for POST /api/v3/order"
     # (HMAC keys): secretKey NhqPtmdSJY..., this totalParams -> c8db5682...6b71.
     secret = b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-    query = (b"symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
-             b"&recvWindow=5000&timestamp=1499827319559")  # fmt: skip
+    query = (
+        b"symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+        b"&recvWindow=5000&timestamp=1499827319559"
+    )
     assert (
         hmac_hex(secret, query)
         == "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
@@ -40,9 +42,12 @@ def test_binance_signer_appends_timestamp_window_and_signature() -> None:
         "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
         "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
     )
-    request = signer.sign("GET", "https://api.binance.com",
-                          "/api/v3/order?symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC"
-                          "&quantity=1&price=0.1", 1499827319559)  # fmt: skip
+    request = signer.sign(
+        "GET",
+        "https://api.binance.com",
+        "/api/v3/order?symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1",
+        1499827319559,
+    )
     assert request.url.endswith(
         "&recvWindow=5000&timestamp=1499827319559"
         "&signature=c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
@@ -56,10 +61,11 @@ def test_binance_signer_appends_timestamp_window_and_signature() -> None:
 def test_kraken_official_example() -> None:
     # docs.kraken.com, spot REST authentication guide: the AddOrder example.
     signature = kraken_signature(
-        "/0/private/AddOrder", "1616492376594",
+        "/0/private/AddOrder",
+        "1616492376594",
         "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25",
         "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==",
-    )  # fmt: skip
+    )
     expected = (
         "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
     )
@@ -69,10 +75,15 @@ def test_kraken_official_example() -> None:
 def test_kraken_nonce_strictly_increases() -> None:
     signer = KrakenSigner("k", base64.b64encode(b"s" * 64).decode())
     nonces = [
-        int(dict(urllib.parse.parse_qsl((signer.sign("POST", "u", "/0/private/Balance",
-                                                      1000).body or b"").decode()))["nonce"])
+        int(
+            dict(
+                urllib.parse.parse_qsl(
+                    (signer.sign("POST", "u", "/0/private/Balance", 1000).body or b"").decode()
+                )
+            )["nonce"]
+        )
         for _ in range(3)
-    ]  # fmt: skip
+    ]
     assert nonces[0] < nonces[1] < nonces[2]
 
 
@@ -117,8 +128,12 @@ def test_coinbase_advanced_jwt() -> None:
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "ES256" and header["kid"] == keys.jwt_key_name
     assert len(header["nonce"]) == 32
-    claims = jwt.decode(token, keys.ec_public_pem, algorithms=["ES256"],
-                        options={"verify_exp": False, "verify_nbf": False})  # fmt: skip
+    claims = jwt.decode(
+        token,
+        keys.ec_public_pem,
+        algorithms=["ES256"],
+        options={"verify_exp": False, "verify_nbf": False},
+    )
     assert claims["uri"] == "GET api.coinbase.com/api/v3/brokerage/key_permissions"
     assert claims["iss"] == "cdp" and claims["sub"] == keys.jwt_key_name
     assert claims["exp"] - claims["nbf"] == 120

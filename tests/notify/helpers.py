@@ -18,10 +18,14 @@ HOSTILE = "<!channel> @everyone [click](http://evil.test) <b>x</b> *bold* \u202e
 
 
 def event(
-    rule: str = "EXCHANGE_DOWN", venue: str = "okx", endpoint: str | None = None,
-    severity: Severity = Severity.CRITICAL, kind: AlertKind = AlertKind.FIRING,
-    summary: str = "every endpoint failing", facts: dict[str, object] | None = None,
-) -> AlertEvent:  # fmt: skip
+    rule: str = "EXCHANGE_DOWN",
+    venue: str = "okx",
+    endpoint: str | None = None,
+    severity: Severity = Severity.CRITICAL,
+    kind: AlertKind = AlertKind.FIRING,
+    summary: str = "every endpoint failing",
+    facts: dict[str, object] | None = None,
+) -> AlertEvent:
     fingerprint = f"{rule}/{venue}" + (f"/{endpoint}" if endpoint else "")
     evidence = Evidence({"p95_s": 0.031}, ("connect_error",), ("refused",), facts or {"streak": 3})
     return AlertEvent(
@@ -55,8 +59,13 @@ async def receiver(reply: Reply = ok_json) -> AsyncIterator[tuple[str, asyncio.Q
     seen: asyncio.Queue[Captured] = asyncio.Queue()
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        captured = Captured(request.method, request.path, dict(request.query),
-                            dict(request.headers), await request.read())  # fmt: skip
+        captured = Captured(
+            request.method,
+            request.path,
+            dict(request.query),
+            dict(request.headers),
+            await request.read(),
+        )
         seen.put_nowait(captured)
         return await reply(captured)
 

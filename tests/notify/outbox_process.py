@@ -36,9 +36,14 @@ async def main(path: Path, url: str, count: int) -> None:
     alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
     async with aiohttp.ClientSession() as session:
         sink = WebhookSink(spec, SinkContext(session, clock))
-        notifier = Notifier([(spec, ChannelKind.MACHINE, sink)], outbox, clock,
-                            group_window_s=1e-6, retry=RETRY,
-                            breaker=BreakerSettings(threshold=10_000))  # fmt: skip
+        notifier = Notifier(
+            [(spec, ChannelKind.MACHINE, sink)],
+            outbox,
+            clock,
+            group_window_s=1e-6,
+            retry=RETRY,
+            breaker=BreakerSettings(threshold=10_000),
+        )
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
             for i in range(count):

@@ -39,10 +39,14 @@ async def alertmanager(tmp_path: Path) -> AsyncIterator[str]:
     config.write_text(CONFIG)
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        BINARY, f"--config.file={config}", f"--storage.path={tmp_path}",
-        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        BINARY,
+        f"--config.file={config}",
+        f"--storage.path={tmp_path}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session, asyncio.timeout(20):
@@ -68,13 +72,18 @@ async def alerts(session: aiohttp.ClientSession, url: str) -> list[dict[str, obj
 
 async def test_pushed_alert_is_visible_then_resolved(alertmanager: str) -> None:
     async with aiohttp.ClientSession() as session:
-        sink = AlertmanagerSink(AlertmanagerSpec(name="am", url=alertmanager),
-                                SinkContext(session, SystemClock()))  # fmt: skip
+        sink = AlertmanagerSink(
+            AlertmanagerSpec(name="am", url=alertmanager), SinkContext(session, SystemClock())
+        )
         await sink.send(notification(event(endpoint="ticker")))
         active = await alerts(session, alertmanager)
         assert len(active) == 1
-        assert active[0]["labels"] == {"alertname": "EXCHANGE_DOWN", "severity": "critical",
-                                       "venue": "okx", "endpoint": "ticker",
-                                       "source": "exchange-monitor"}  # fmt: skip
+        assert active[0]["labels"] == {
+            "alertname": "EXCHANGE_DOWN",
+            "severity": "critical",
+            "venue": "okx",
+            "endpoint": "ticker",
+            "source": "exchange-monitor",
+        }
         await sink.send(notification(event(endpoint="ticker", kind=AlertKind.RESOLVED)))
         assert await alerts(session, alertmanager) == []

@@ -41,8 +41,9 @@ def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data:
 def smtp() -> Iterator[tuple[int, Inbox]]:
     port = free_port()
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
-                            auth_require_tls=False)  # fmt: skip
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=authenticate, auth_require_tls=False
+    )
     controller.start()
     try:
         yield port, inbox
@@ -51,9 +52,16 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 
 
 def spec(port: int, password: str = PASSWORD) -> EmailSpec:
-    return EmailSpec(name="mail", host="127.0.0.1", port=port, security="none", username="ops",
-                     password=password, sender="monitor@example.com",
-                     to=["oncall@example.com", "desk@example.com"])  # fmt: skip
+    return EmailSpec(
+        name="mail",
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        username="ops",
+        password=password,
+        sender="monitor@example.com",
+        to=["oncall@example.com", "desk@example.com"],
+    )
 
 
 async def test_plain_and_html_parts_with_auth(smtp: tuple[int, Inbox]) -> None:

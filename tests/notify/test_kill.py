@@ -20,9 +20,16 @@ COUNT = 50
 
 async def start(outbox: Path, url: str, count: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.notify.outbox_process", str(outbox), url, str(count),
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "tests.notify.outbox_process",
+        str(outbox),
+        url,
+        str(count),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 async def read_line(proc: asyncio.subprocess.Process) -> str:

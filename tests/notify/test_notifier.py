@@ -40,8 +40,14 @@ async def running(
         channels: list[tuple[ChannelSpec, ChannelKind, Sink]] = [
             (spec, ChannelKind.MACHINE, WebhookSink(spec, ctx)) for spec in specs
         ]
-        notifier = Notifier(channels, outbox, SystemClock(), group_window_s=window_s,
-                            retry=FAST_RETRY, breaker=BreakerSettings(threshold=100))  # fmt: skip
+        notifier = Notifier(
+            channels,
+            outbox,
+            SystemClock(),
+            group_window_s=window_s,
+            retry=FAST_RETRY,
+            breaker=BreakerSettings(threshold=100),
+        )
         try:
             async with asyncio.TaskGroup() as tg:
                 tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
@@ -58,8 +64,13 @@ async def take(seen: asyncio.Queue[Captured], n: int) -> list[Captured]:
 
 
 def test_default_routing_by_severity() -> None:
-    kinds = [ChannelKind.MACHINE, ChannelKind.CHAT, ChannelKind.EMAIL, ChannelKind.SMS,
-             ChannelKind.LOG]  # fmt: skip
+    kinds = [
+        ChannelKind.MACHINE,
+        ChannelKind.CHAT,
+        ChannelKind.EMAIL,
+        ChannelKind.SMS,
+        ChannelKind.LOG,
+    ]
     channels = [(ChannelSpec(name=k.value), k) for k in kinds]
     expected = {
         Severity.CRITICAL: ["machine", "chat", "email", "sms", "log"],
@@ -106,9 +117,10 @@ async def test_retries_keep_the_idempotency_key(tmp_path: Path) -> None:
     async def flaky(_: Captured) -> web.StreamResponse:
         return web.Response(status=next(answers, 200))
 
-    async with receiver(flaky) as (url, seen), running(
-        tmp_path, [WebhookSpec(name="ops", url=url)]
-    ) as (notifier, outbox, alerts):  # fmt: skip
+    async with (
+        receiver(flaky) as (url, seen),
+        running(tmp_path, [WebhookSpec(name="ops", url=url)]) as (notifier, outbox, alerts),
+    ):
         alerts.put_nowait(event())
         attempts = await take(seen, 3)
         assert len({a.headers["webhook-id"] for a in attempts}) == 1
@@ -123,8 +135,9 @@ async def test_client_error_dead_letters_to_fallback(tmp_path: Path) -> None:
         return web.Response(status=400)
 
     async with receiver(reject) as (bad_url, bad_seen), receiver() as (good_url, good_seen):
-        primary = WebhookSpec(name="primary", url=bad_url, fallback="backup",
-                              min_severity=Severity.LOW)  # fmt: skip
+        primary = WebhookSpec(
+            name="primary", url=bad_url, fallback="backup", min_severity=Severity.LOW
+        )
         backup = WebhookSpec(name="backup", url=good_url, venues=["nowhere"])  # only via fallback
         async with running(tmp_path, [primary, backup]) as (notifier, outbox, alerts):
             alerts.put_nowait(event())

@@ -30,23 +30,57 @@ CANARY = "canary-s3cr3t-4242"
 def channels(port: int) -> list[dict[str, object]]:
     base = f"http://127.0.0.1:{port}"
     return [
-        {"type": "webhook", "name": "webhook", "url": f"{base}/hook/{CANARY}", "secret": CANARY,
-         "headers": {"Authorization": f"Bearer {CANARY}"}},
-        {"type": "alertmanager_webhook", "name": "amw", "url": base,
-         "headers": {"Authorization": CANARY}},
+        {
+            "type": "webhook",
+            "name": "webhook",
+            "url": f"{base}/hook/{CANARY}",
+            "secret": CANARY,
+            "headers": {"Authorization": f"Bearer {CANARY}"},
+        },
+        {
+            "type": "alertmanager_webhook",
+            "name": "amw",
+            "url": base,
+            "headers": {"Authorization": CANARY},
+        },
         {"type": "alertmanager", "name": "am", "url": base, "headers": {"Authorization": CANARY}},
         {"type": "slack", "name": "slack", "url": f"{base}/services/{CANARY}"},
         {"type": "discord", "name": "discord", "url": f"{base}/api/webhooks/1/{CANARY}"},
         {"type": "feishu", "name": "feishu", "url": f"{base}/hook/{CANARY}", "secret": CANARY},
-        {"type": "dingtalk", "name": "dingtalk", "url": f"{base}/robot?access_token={CANARY}",
-         "secret": CANARY},
-        {"type": "telegram", "name": "telegram", "bot_token": f"1:{CANARY}", "chat_id": "1",
-         "api_base": base},
-        {"type": "email", "name": "email", "host": "127.0.0.1", "port": port, "security": "none",
-         "username": "ops", "password": CANARY, "sender": "a@example.com", "to": ["b@example.com"]},
-        {"type": "sms", "name": "sms", "account_sid": "AC" + "1" * 32, "auth_token": CANARY,
-         "from_number": "+1", "to": ["+2"], "api_base": base},
-    ]  # fmt: skip
+        {
+            "type": "dingtalk",
+            "name": "dingtalk",
+            "url": f"{base}/robot?access_token={CANARY}",
+            "secret": CANARY,
+        },
+        {
+            "type": "telegram",
+            "name": "telegram",
+            "bot_token": f"1:{CANARY}",
+            "chat_id": "1",
+            "api_base": base,
+        },
+        {
+            "type": "email",
+            "name": "email",
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "username": "ops",
+            "password": CANARY,
+            "sender": "a@example.com",
+            "to": ["b@example.com"],
+        },
+        {
+            "type": "sms",
+            "name": "sms",
+            "account_sid": "AC" + "1" * 32,
+            "auth_token": CANARY,
+            "from_number": "+1",
+            "to": ["+2"],
+            "api_base": base,
+        },
+    ]
 
 
 class DeadLetters(logging.Handler):
@@ -71,20 +105,29 @@ async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptu
     json_handler.setFormatter(logs.JsonFormatter())
     logging.getLogger().addHandler(json_handler)
     settings = NotifySettings.model_validate(
-        {"channels": [{**c, "min_severity": "low"} for c in channels(free_port())],
-         "outbox_path": tmp_path / "outbox.sqlite3"}
-    )  # fmt: skip
+        {
+            "channels": [{**c, "min_severity": "low"} for c in channels(free_port())],
+            "outbox_path": tmp_path / "outbox.sqlite3",
+        }
+    )
     dead_letters = DeadLetters(len(settings.channels))
     logging.getLogger("monitor.notify").addHandler(dead_letters)
     outbox = Outbox(settings.outbox_path)
     await outbox.open()
     async with aiohttp.ClientSession() as session:
         ctx = SinkContext(session, SystemClock())
-        built = [(spec, SINKS[spec.type][2], SINKS[spec.type][1](spec, ctx))
-                 for spec in settings.channels]  # fmt: skip
-        notifier = Notifier(built, outbox, SystemClock(), group_window_s=0.001,
-                            retry=RetrySettings(base_s=0.001, max_attempts=2),
-                            breaker=BreakerSettings())  # fmt: skip
+        built = [
+            (spec, SINKS[spec.type][2], SINKS[spec.type][1](spec, ctx))
+            for spec in settings.channels
+        ]
+        notifier = Notifier(
+            built,
+            outbox,
+            SystemClock(),
+            group_window_s=0.001,
+            retry=RetrySettings(base_s=0.001, max_attempts=2),
+            breaker=BreakerSettings(),
+        )
         alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]

@@ -44,16 +44,21 @@ async def ctx() -> AsyncIterator[SinkContext]:
 def test_standard_webhooks_reference_vector() -> None:
     # The Standard Webhooks specification's published test vector
     # (github.com/standard-webhooks/standard-webhooks, spec/standard-webhooks.md).
-    signature = sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                     1614265330, b'{"test": 2432232314}')  # fmt: skip
+    signature = sign(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+        b'{"test": 2432232314}',
+    )
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 async def test_webhook_signed_payload_matches_schema(ctx: SinkContext) -> None:
     secret = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
     async with receiver() as (url, seen):
-        spec = WebhookSpec(name="ops", url=f"{url}/hook", secret=secret,
-                           headers={"Authorization": "Bearer t0ken"})  # fmt: skip
+        spec = WebhookSpec(
+            name="ops", url=f"{url}/hook", secret=secret, headers={"Authorization": "Bearer t0ken"}
+        )
         await WebhookSink(spec, ctx).send(
             notification(event(), event(rule="CLOCK_DRIFT", severity=Severity.MEDIUM))
         )
@@ -81,9 +86,18 @@ async def test_alertmanager_webhook_payload_v4(ctx: SinkContext) -> None:
         payload = orjson.loads(seen.get_nowait().body)
     assert payload["version"] == "4" and payload["status"] == "resolved"
     assert payload["receiver"] == "am" and payload["externalURL"] == "http://mon"
-    assert set(payload) == {"version", "groupKey", "truncatedAlerts", "status", "receiver",
-                            "groupLabels", "commonLabels", "commonAnnotations", "externalURL",
-                            "alerts"}  # fmt: skip
+    assert set(payload) == {
+        "version",
+        "groupKey",
+        "truncatedAlerts",
+        "status",
+        "receiver",
+        "groupLabels",
+        "commonLabels",
+        "commonAnnotations",
+        "externalURL",
+        "alerts",
+    }
     alert = payload["alerts"][0]
     assert alert["labels"] == {
         "alertname": "EXCHANGE_DOWN",
@@ -191,9 +205,15 @@ async def test_dingtalk_markdown_signed(ctx: SinkContext) -> None:
 async def test_telegram_html_escaped(ctx: SinkContext) -> None:
     async def reply(c: Captured) -> web.StreamResponse:
         if b"LIMIT" in c.body:
-            return web.json_response({"ok": False, "error_code": 429,
-                                      "description": "Too Many Requests: retry after 7",
-                                      "parameters": {"retry_after": 7}}, status=429)  # fmt: skip
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 7",
+                    "parameters": {"retry_after": 7},
+                },
+                status=429,
+            )
         return web.json_response({"ok": True, "result": {"message_id": 1}})
 
     async with receiver(reply) as (url, seen):
@@ -213,9 +233,14 @@ async def test_telegram_html_escaped(ctx: SinkContext) -> None:
 
 async def test_twilio_sms_form_and_auth(ctx: SinkContext) -> None:
     async with receiver(lambda c: _created()) as (url, seen):
-        spec = TwilioSpec(name="sms", account_sid="AC" + "0" * 32, auth_token="tw-token",
-                          from_number="+15550001111", to=["+15550002222", "+15550003333"],
-                          api_base=url)  # fmt: skip
+        spec = TwilioSpec(
+            name="sms",
+            account_sid="AC" + "0" * 32,
+            auth_token="tw-token",
+            from_number="+15550001111",
+            to=["+15550002222", "+15550003333"],
+            api_base=url,
+        )
         await TwilioSink(spec, ctx).send(notification(event(summary="x" * 500)))
         first, second = seen.get_nowait(), seen.get_nowait()
     assert first.path == f"/2010-04-01/Accounts/AC{'0' * 32}/Messages.json"

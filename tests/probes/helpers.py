@@ -15,15 +15,27 @@ from monitor.probes.plan import ProbePlan
 
 def http_plan(url: str, *, timeout_s: float = 1.0, check: HttpCheck | None = None) -> ProbePlan:
     return ProbePlan(
-        endpoint_id="target.http", venue="target", endpoint="http", url=url, method="GET",
-        interval_s=1.0, timeout_s=timeout_s, fresh_connection=False, weight=1, offset_s=0.0,
+        endpoint_id="target.http",
+        venue="target",
+        endpoint="http",
+        url=url,
+        method="GET",
+        interval_s=1.0,
+        timeout_s=timeout_s,
+        fresh_connection=False,
+        weight=1,
+        offset_s=0.0,
         kind=EndpointKind.HTTP,
         interpret=functools.partial(interpret_http, check or HttpCheck()),
-    )  # fmt: skip
+    )
 
 
 def http_probe(
-    session: aiohttp.ClientSession, url: str, *, timeout_s: float = 1.0, cap: int = 1 << 20,
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    timeout_s: float = 1.0,
+    cap: int = 1 << 20,
     check: HttpCheck | None = None,
-) -> HttpProbe:  # fmt: skip
+) -> HttpProbe:
     return HttpProbe(http_plan(url, timeout_s=timeout_s, check=check), session, SystemClock(), cap)

@@ -19,18 +19,27 @@ KEY = ConnectionKey("exchange.test", 443, True, True, None, None, None)
     ("exc", "outcome", "detail"),
     [
         (TimeoutError(), Outcome.TIMEOUT, "deadline exceeded"),
-        (aiohttp.ClientConnectorDNSError(KEY, OSError(-2, "Name or service not known")),
-         Outcome.CONNECT_ERROR, "dns"),
-        (aiohttp.ClientConnectorCertificateError(KEY, ssl.SSLCertVerificationError()),
-         Outcome.CONNECT_ERROR, "tls"),
-        (aiohttp.ClientConnectorError(KEY, ConnectionRefusedError(errno.ECONNREFUSED, "no")),
-         Outcome.CONNECT_ERROR, "refused"),
+        (
+            aiohttp.ClientConnectorDNSError(KEY, OSError(-2, "Name or service not known")),
+            Outcome.CONNECT_ERROR,
+            "dns",
+        ),
+        (
+            aiohttp.ClientConnectorCertificateError(KEY, ssl.SSLCertVerificationError()),
+            Outcome.CONNECT_ERROR,
+            "tls",
+        ),
+        (
+            aiohttp.ClientConnectorError(KEY, ConnectionRefusedError(errno.ECONNREFUSED, "no")),
+            Outcome.CONNECT_ERROR,
+            "refused",
+        ),
         (aiohttp.ServerDisconnectedError(), Outcome.CONNECT_ERROR, "server disconnected"),
         (aiohttp.ClientOSError(errno.ECONNRESET, "reset"), Outcome.CONNECT_ERROR, "reset"),
         (aiohttp.ClientPayloadError("cut"), Outcome.CONNECT_ERROR, "body cut short"),
         (ConnectionResetError(errno.ECONNRESET, "reset"), Outcome.CONNECT_ERROR, "reset"),
     ],
-)  # fmt: skip
+)
 def test_target_failures_map_to_outcomes(exc: Exception, outcome: Outcome, detail: str) -> None:
     assert classify_failure(exc) == (outcome, detail)
 

@@ -125,9 +125,13 @@ async def test_json_condition(serve: Callable[[Handler], Awaitable[str]], http: 
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [(200, Outcome.OK), (204, Outcome.HTTP_ERROR), (429, Outcome.RATE_LIMITED),
-     (500, Outcome.HTTP_ERROR)],
-)  # fmt: skip
+    [
+        (200, Outcome.OK),
+        (204, Outcome.HTTP_ERROR),
+        (429, Outcome.RATE_LIMITED),
+        (500, Outcome.HTTP_ERROR),
+    ],
+)
 async def test_expected_status(
     mocked_http: aioresponses, http: Sessions, status: int, outcome: Outcome
 ) -> None:

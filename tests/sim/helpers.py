@@ -14,9 +14,13 @@ from monitor.sim.wiring import point_at_sim
 
 
 async def probe_all(
-    cluster: SimCluster, session: aiohttp.ClientSession, *, timeout_s: float = 2.0,
-    cap: int = 1 << 20, clock: Clock | None = None,
-) -> dict[str, ProbeResult]:  # fmt: skip
+    cluster: SimCluster,
+    session: aiohttp.ClientSession,
+    *,
+    timeout_s: float = 2.0,
+    cap: int = 1 << 20,
+    clock: Clock | None = None,
+) -> dict[str, ProbeResult]:
     settings = point_at_sim(Settings(timeout_s=timeout_s), cluster.urls)
     probes = [
         HttpProbe(p, session, clock or SystemClock(), cap) for p in build_plan(settings).probes

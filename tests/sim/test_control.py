@@ -59,10 +59,14 @@ async def test_bad_rules_are_clear_errors(control: str, body: dict[str, str], st
 
 
 def test_timeline_cues_end_before_start_and_demo_timeline_loads() -> None:
-    timeline = Timeline.model_validate({"steps": [
-        {"at_s": 5, "venue": "okx", "kind": "outage", "duration_s": 5},
-        {"at_s": 10, "venue": "okx", "kind": "hang"},
-    ]})  # fmt: skip
+    timeline = Timeline.model_validate(
+        {
+            "steps": [
+                {"at_s": 5, "venue": "okx", "kind": "outage", "duration_s": 5},
+                {"at_s": 10, "venue": "okx", "kind": "hang"},
+            ]
+        }
+    )
     order = [(c.at_s, c.rule.kind) for c in cues(timeline)]
     assert order == [(5, ChaosKind.OUTAGE), (10, ChaosKind.HEALTHY), (10, ChaosKind.HANG)]
     demo = builtin_timeline()

@@ -15,8 +15,13 @@ from tests.fakes import FakeClock
 from tests.sim.helpers import probe_all
 
 VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
-MARKET = {"binance": "depth", "okx": "ticker", "bybit": "orderbook", "coinbase": "ticker",
-          "kraken": "depth"}  # fmt: skip
+MARKET = {
+    "binance": "depth",
+    "okx": "ticker",
+    "bybit": "orderbook",
+    "coinbase": "ticker",
+    "kraken": "depth",
+}
 
 
 def assert_only(results: dict[str, Any], affected: set[str], outcome: Outcome) -> None:
@@ -116,8 +121,9 @@ async def test_malformed_json(sim: SimCluster, http: Sessions, venue: str) -> No
 
 
 async def test_oversized_body(sim: SimCluster, http: Sessions) -> None:
-    rule = ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.OVERSIZED,
-                     size_bytes=512 * 1024)  # fmt: skip
+    rule = ChaosRule(
+        venue="bybit", endpoint="orderbook", kind=ChaosKind.OVERSIZED, size_bytes=512 * 1024
+    )
     await sim.apply(rule)
     results = await probe_all(sim, http.warm, cap=64 * 1024)
     assert_only(results, ids("bybit", "orderbook"), Outcome.BAD_PAYLOAD)
@@ -133,8 +139,9 @@ async def test_hang_times_out_at_deadline(sim: SimCluster, http: Sessions) -> No
 
 
 async def test_latency_spike_and_drift_stay_ok(sim: SimCluster, http: Sessions) -> None:
-    await sim.apply(ChaosRule(venue="okx", endpoint="time", kind=ChaosKind.LATENCY_SPIKE,
-                              latency_ms=80))  # fmt: skip
+    await sim.apply(
+        ChaosRule(venue="okx", endpoint="time", kind=ChaosKind.LATENCY_SPIKE, latency_ms=80)
+    )
     await sim.apply(ChaosRule(venue="bybit", kind=ChaosKind.LATENCY_DRIFT, drift_ms_per_s=10))
     results = await probe_all(sim, http.warm)
     assert_only(results, set(), Outcome.OK)
@@ -144,8 +151,9 @@ async def test_latency_spike_and_drift_stay_ok(sim: SimCluster, http: Sessions) 
 @pytest.mark.parametrize("venue", VENUES)
 async def test_clock_offset_estimate(sim: SimCluster, http: Sessions, venue: str) -> None:
     drift_ms = 750.0
-    await sim.apply(ChaosRule(venue=venue, endpoint="time", kind=ChaosKind.CLOCK_DRIFT,
-                              clock_ms=drift_ms))  # fmt: skip
+    await sim.apply(
+        ChaosRule(venue=venue, endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=drift_ms)
+    )
     result = (await probe_all(sim, http.warm))[f"{venue}.time"]
     assert result.outcome is Outcome.OK
     assert result.clock_offset_s is not None and result.clock_uncertainty_s is not None
@@ -158,8 +166,9 @@ async def test_clock_offset_estimate(sim: SimCluster, http: Sessions, venue: str
 async def test_stale_data_freezes_market_timestamps(
     manual_sim: SimCluster, fake_clock: FakeClock, http: Sessions
 ) -> None:
-    await manual_sim.apply(ChaosRule(venue="bybit", endpoint="orderbook",
-                                     kind=ChaosKind.STALE_DATA))  # fmt: skip
+    await manual_sim.apply(
+        ChaosRule(venue="bybit", endpoint="orderbook", kind=ChaosKind.STALE_DATA)
+    )
     before = await probe_all(manual_sim, http.warm)
     fake_clock.shift(30.0)
     after = await probe_all(manual_sim, http.warm)

@@ -19,14 +19,16 @@ from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim, sim_credentials, with_credentials
 
 VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
-PERMISSIONS = {"binance": "read", "okx": "read", "bybit": "read", "coinbase": None,
-               "kraken": None}  # fmt: skip
+PERMISSIONS = {"binance": "read", "okx": "read", "bybit": "read", "coinbase": None, "kraken": None}
 
 
 async def probe_account(
-    sim: SimCluster, session: aiohttp.ClientSession, venue: str, creds: Credentials,
+    sim: SimCluster,
+    session: aiohttp.ClientSession,
+    venue: str,
+    creds: Credentials,
     offsets: dict[str, float] | None = None,
-) -> ProbeResult:  # fmt: skip
+) -> ProbeResult:
     settings = with_credentials(point_at_sim(Settings(), sim.urls), {venue: creds})
     (plan,) = [p for p in build_plan(settings).probes if p.endpoint_id == f"{venue}.account"]
     probe = HttpProbe(plan, session, SystemClock(), 1 << 20, offsets or {})
@@ -66,10 +68,16 @@ async def test_a_wrong_secret_is_a_real_signature_failure(
     assert result.auth_problem == "signature"
 
 
-CASES = [(venue, problem) for venue in ("binance", "okx", "bybit", "coinbase")
-         for problem in ("key", "signature", "ip", "permission", "timestamp")]  # fmt: skip
-EXPECTED = {("binance", "ip"): "key", ("binance", "permission"): "key",
-            ("coinbase", "ip"): "key"}  # venues that report these as a key problem  # fmt: skip
+CASES = [
+    (venue, problem)
+    for venue in ("binance", "okx", "bybit", "coinbase")
+    for problem in ("key", "signature", "ip", "permission", "timestamp")
+]
+EXPECTED = {
+    ("binance", "ip"): "key",
+    ("binance", "permission"): "key",
+    ("coinbase", "ip"): "key",
+}  # venues that report these as a key problem
 
 
 @pytest.mark.parametrize(
@@ -109,11 +117,17 @@ async def test_an_echoed_key_is_scrubbed(http: Sessions) -> None:
     try:
         canary = Credentials(api_key=SecretStr("canary-key-123"), api_secret=SecretStr("s"))
         settings = with_credentials(
-            Settings(enabled_exchanges=["binance"]).model_copy(update={"exchanges": {
-                "binance": Settings().exchange("binance").model_copy(
-                    update={"base_url": str(server.make_url("")).rstrip("/")})}}),
+            Settings(enabled_exchanges=["binance"]).model_copy(
+                update={
+                    "exchanges": {
+                        "binance": Settings()
+                        .exchange("binance")
+                        .model_copy(update={"base_url": str(server.make_url("")).rstrip("/")})
+                    }
+                }
+            ),
             {"binance": canary},
-        )  # fmt: skip
+        )
         (plan,) = [p for p in build_plan(settings).probes if p.endpoint == "account"]
         result = await HttpProbe(plan, http.warm, SystemClock(), 1 << 20).run(0.0, 0.0, 0.0)
     finally:

@@ -25,11 +25,18 @@ class Answer:
 
 def completion(content: str, finish: str = "stop", **message: Any) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-1", "object": "chat.completion", "model": "m",
-        "choices": [{"index": 0, "finish_reason": finish,
-                     "message": {"role": "assistant", "content": content, **message}}],
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": finish,
+                "message": {"role": "assistant", "content": content, **message},
+            }
+        ],
         "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
-    }  # fmt: skip
+    }
 
 
 def ok(content: dict[str, Any] | str) -> Answer:
@@ -37,19 +44,33 @@ def ok(content: dict[str, Any] | str) -> Answer:
     return Answer(200, completion(text))
 
 
-CLASSIFIED = {"incident_type": "outage", "severity": "critical", "confidence": 0.9,
-              "summary": "okx unreachable from every endpoint"}  # fmt: skip
+CLASSIFIED = {
+    "incident_type": "outage",
+    "severity": "critical",
+    "confidence": 0.9,
+    "summary": "okx unreachable from every endpoint",
+}
 ANALYSIS = {
     "measured": ["3 consecutive connect errors on every okx endpoint"],
     "hypotheses": ["okx edge outage"],
-    "root_causes": [{"cause": "okx API gateway down", "likelihood": 0.7,
-                     "supporting_measurements": ["refused on all endpoints"]}],
-    "immediate_actions": ["pause okx strategies"], "prevention": ["multi-venue failover"],
+    "root_causes": [
+        {
+            "cause": "okx API gateway down",
+            "likelihood": 0.7,
+            "supporting_measurements": ["refused on all endpoints"],
+        }
+    ],
+    "immediate_actions": ["pause okx strategies"],
+    "prevention": ["multi-venue failover"],
     "notify": ["trading desk"],
-    "action_plan": {"immediate_actions": ["pause okx"], "communication_plan": "desk channel",
-                    "escalation_criteria": "over 15 min", "estimated_resolution_time": "30 min",
-                    "post_incident_actions": ["review failover"]},
-}  # fmt: skip
+    "action_plan": {
+        "immediate_actions": ["pause okx"],
+        "communication_plan": "desk channel",
+        "escalation_criteria": "over 15 min",
+        "estimated_resolution_time": "30 min",
+        "post_incident_actions": ["review failover"],
+    },
+}
 
 
 class FakeLlm:

@@ -21,7 +21,7 @@ from tests.triage.fake_llm import (
     completion,
     fake_llm,
     ok,
-)  # fmt: skip
+)
 
 STEP = StepSettings(model="cheap", deadline_s=20, max_tokens=200)
 MESSAGES = [{"role": "system", "content": "classify"}, {"role": "user", "content": "data"}]
@@ -33,8 +33,12 @@ async def client(
 ) -> AsyncIterator[tuple[LlmClient, FakeLlm, RecordingClock]]:
     clock = RecordingClock()
     async with fake_llm(*script) as (url, fake), aiohttp.ClientSession() as session:
-        llm = LlmClient(LlmSettings(base_url=url, api_key="sk-canary-123", provider=provider,
-                                    **settings), session, clock, random.Random(4))  # fmt: skip
+        llm = LlmClient(
+            LlmSettings(base_url=url, api_key="sk-canary-123", provider=provider, **settings),
+            session,
+            clock,
+            random.Random(4),
+        )
         yield llm, fake, clock
 
 
@@ -45,8 +49,10 @@ def error(status: int, message: str, code: str | None = None, **headers: str) ->
 
 async def test_429_with_retry_after_then_success() -> None:
     async with client(error(429, "Rate limit reached", **{"retry-after": "2"}), ok(CLASSIFIED)) as (
-        llm, fake, clock,
-    ):  # fmt: skip
+        llm,
+        fake,
+        clock,
+    ):
         done = await llm.complete(STEP, MESSAGES, Classification)
     assert isinstance(done.value, Classification) and done.value.incident_type == "outage"
     assert len(fake.requests) == 2 and clock.slept == [2.0]
@@ -63,8 +69,10 @@ async def test_retry_after_ms_wins() -> None:
 
 async def test_insufficient_quota_is_one_call_then_fallback() -> None:
     async with client(error(429, "You exceeded your current quota", "insufficient_quota")) as (
-        llm, fake, clock,
-    ):  # fmt: skip
+        llm,
+        fake,
+        clock,
+    ):
         with pytest.raises(LlmError, match="quota"):
             await llm.complete(STEP, MESSAGES, Classification)
     assert len(fake.requests) == 1 and clock.slept == []
@@ -72,8 +80,10 @@ async def test_insufficient_quota_is_one_call_then_fallback() -> None:
 
 async def test_500_three_times_gives_up_within_the_deadline() -> None:
     async with client(*[error(500, "boom")] * 3, ok(CLASSIFIED), provider="deepseek") as (
-        llm, fake, clock,
-    ):  # fmt: skip
+        llm,
+        fake,
+        clock,
+    ):
         start = clock.monotonic()
         with pytest.raises(LlmError):
             await llm.complete(STEP, MESSAGES, Classification)
@@ -86,17 +96,24 @@ async def test_500_three_times_gives_up_within_the_deadline() -> None:
 
 async def test_retry_after_beyond_120_s_falls_back_to_backoff() -> None:
     async with client(error(429, "slow down", **{"retry-after": "600"}), ok(CLASSIFIED)) as (
-        llm, _, clock,
-    ):  # fmt: skip
+        llm,
+        _,
+        clock,
+    ):
         await llm.complete(STEP, MESSAGES, Classification)
     assert len(clock.slept) == 1 and clock.slept[0] <= 0.5
 
 
-@pytest.mark.parametrize(("first", "provider"), [
-    (error(400, "This response_format type is unavailable now", "invalid_request_error"),
-     "generic"),
-    (error(500, "failed to parse grammar"), "llamacpp"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("first", "provider"),
+    [
+        (
+            error(400, "This response_format type is unavailable now", "invalid_request_error"),
+            "generic",
+        ),
+        (error(500, "failed to parse grammar"), "llamacpp"),
+    ],
+)
 async def test_rejected_json_schema_downgrades_to_json_object(first: Answer, provider: str) -> None:
     async with client(first, ok(CLASSIFIED), provider=provider) as (llm, fake, clock):
         done = await llm.complete(STEP, MESSAGES, Classification)
@@ -110,14 +127,22 @@ async def test_rejected_json_schema_downgrades_to_json_object(first: Answer, pro
     assert clock.slept == []
 
 
-@pytest.mark.parametrize("bad", [
-    Answer(200, completion("   ")),
-    Answer(200, completion('{"incident_type": "outage", "sev', finish="length")),
-    Answer(200, completion("not json at all")),
-    Answer(200, completion('{"incident_type": "meteor", "severity": "low", "confidence": 2,'
-                           ' "summary": "x"}')),
-    Answer(200, {"error": {"message": "overloaded"}}),
-], ids=["blank", "length", "malformed", "schema", "error-in-200"])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        Answer(200, completion("   ")),
+        Answer(200, completion('{"incident_type": "outage", "sev', finish="length")),
+        Answer(200, completion("not json at all")),
+        Answer(
+            200,
+            completion(
+                '{"incident_type": "meteor", "severity": "low", "confidence": 2, "summary": "x"}'
+            ),
+        ),
+        Answer(200, {"error": {"message": "overloaded"}}),
+    ],
+    ids=["blank", "length", "malformed", "schema", "error-in-200"],
+)
 async def test_unusable_200_gets_one_retry_then_fallback(bad: Answer) -> None:
     async with client(bad, bad, ok(CLASSIFIED)) as (llm, fake, _):
         with pytest.raises(LlmError):

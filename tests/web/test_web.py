@@ -61,11 +61,14 @@ async def test_surfaces_of_a_running_monitor(tmp_path: Path) -> None:
     await cluster.start()
     await cluster.apply(ChaosRule(venue="okx", kind=ChaosKind.OUTAGE, mode="refused"))
     settings = point_at_sim(
-        Settings(interval_s=0.1, notify=NotifySettings(outbox_path=tmp_path / "o.sqlite3"),
-                 store=StoreSettings(path=tmp_path / "h.sqlite3"),
-                 web=WebSettings(port=0, token=TOKEN)),
+        Settings(
+            interval_s=0.1,
+            notify=NotifySettings(outbox_path=tmp_path / "o.sqlite3"),
+            store=StoreSettings(path=tmp_path / "h.sqlite3"),
+            web=WebSettings(port=0, token=TOKEN),
+        ),
         cluster.urls,
-    )  # fmt: skip
+    )
     stop = asyncio.Event()
     seen: dict[str, Any] = {}
 
@@ -109,14 +112,18 @@ async def test_surfaces_of_a_running_monitor(tmp_path: Path) -> None:
         "exchange_monitor_notifications_total",
         "exchange_monitor_probe_phase_seconds",
     ):
-        assert name in metrics, name  # fmt: skip
+        assert name in metrics, name
     if PROMTOOL is None:
         assert not os.environ.get("CI"), "CI installs promtool (Debian package prometheus)"
         pytest.skip("promtool not installed")
     proc = await asyncio.create_subprocess_exec(
-        PROMTOOL, "check", "metrics", stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        PROMTOOL,
+        "check",
+        "metrics",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate(metrics.encode())
     assert proc.returncode == 0, (out + err).decode()
 

@@ -15,10 +15,11 @@ from aiohttp import web
 
 from bench.service import free_port, service, write_config
 from monitor.clock import SystemClock
+from monitor.exchanges import EXCHANGES
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 
-VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
+VENUES = tuple(EXCHANGES)
 
 
 @contextlib.asynccontextmanager

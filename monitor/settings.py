@@ -205,12 +205,17 @@ class Settings(BaseSettings):
         for venue, table in tables.items():
             if venue not in EXCHANGES:
                 raise ValueError(f"unknown exchange {venue!r}; known: {', '.join(EXCHANGES)}")
-            names = {ep.name for ep in EXCHANGES[venue].endpoints}
+            profile = EXCHANGES[venue]
+            names = {ep.name for ep in profile.endpoints}
             for endpoint in table.endpoints:
                 if endpoint not in names:
                     raise ValueError(
                         f"{venue} has no endpoint {endpoint!r}; known: {', '.join(sorted(names))}"
                     )
+            creds = table.credentials
+            if creds is not None and profile.access(creds.scheme) is None:
+                schemes = ", ".join(a.scheme for a in profile.signed) or "none"
+                raise ValueError(f"{venue} has no {creds.scheme!r} signing; known: {schemes}")
         return tables
 
     @pydantic.field_validator("targets")

@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from monitor.exchanges import EXCHANGES
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -70,7 +72,7 @@ async def test_demo_shows_all_venues_then_stops_cleanly_on_sigterm() -> None:
         stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    venues = {"binance", "okx", "bybit", "coinbase", "kraken"}
+    venues = set(EXCHANGES)
     seen: set[str] = set()
     async with asyncio.timeout(15):
         while seen != venues:

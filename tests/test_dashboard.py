@@ -8,6 +8,7 @@ from rich.console import Console
 
 from monitor.dashboard import render
 from monitor.detect.health import health
+from monitor.exchanges import EXCHANGES
 from monitor.models import Outcome
 from monitor.notify.payload import alert_json
 from tests.detect.helpers import HealthyModel, make_detector
@@ -29,7 +30,7 @@ def test_dashboard_shows_every_venue_with_latency_requests_and_alerts() -> None:
     console = Console(width=160, record=True, color_system=None)
     console.print(render(status, alerts))
     text = console.export_text()
-    for venue in ("binance", "okx", "bybit", "coinbase", "kraken"):
+    for venue in EXCHANGES:
         assert venue in text
     assert "offline (down)" in text and "online (up)" in text
     assert "100.0%" in text  # okx's error rate

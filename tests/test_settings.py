@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.exchanges import EXCHANGES
 from monitor.probes.plan import budget_overruns, build_plan
 from monitor.settings import ConfigError, load_settings
 
@@ -25,10 +26,10 @@ def env(monkeypatch: pytest.MonkeyPatch, **values: str) -> dict[str, str]:
     return values
 
 
-def test_defaults_probe_all_five_venues() -> None:
+def test_defaults_probe_every_registered_venue() -> None:
     settings = load_settings({})
     plan = build_plan(settings)
-    assert {p.venue for p in plan.probes} == {"binance", "okx", "bybit", "coinbase", "kraken"}
+    assert {p.venue for p in plan.probes} == set(EXCHANGES)
     assert all(p.url.startswith("https://") for p in plan.probes)
     assert budget_overruns(plan) == {}  # the defaults respect every venue's budget
 
@@ -173,3 +174,15 @@ def test_credentials_in_the_config_file_are_refused(
 def test_incomplete_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="api_key and api_secret are both required"):
         load_settings(env(monkeypatch, MONITOR_EXCHANGES__BYBIT__CREDENTIALS__API_KEY="k"))
+
+
+def test_a_scheme_the_venue_does_not_sign_with_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    environ = env(
+        monkeypatch,
+        MONITOR_EXCHANGES__BINANCE__CREDENTIALS__API_KEY="k",
+        MONITOR_EXCHANGES__BINANCE__CREDENTIALS__API_SECRET="s",
+        MONITOR_EXCHANGES__BINANCE__CREDENTIALS__SCHEME="jwt",
+    )
+    with pytest.raises(ConfigError, match="binance has no 'jwt' signing; known: hmac") as caught:
+        load_settings(environ)
+    assert "\n" not in str(caught.value)

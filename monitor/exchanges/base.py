@@ -10,12 +10,16 @@ import dataclasses
 import email.utils
 import enum
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import pydantic
 
+from monitor.exchanges.signing import SignerFactory
 from monitor.models import Outcome
+
+if TYPE_CHECKING:
+    from monitor.exchanges.sim_wire import VenueSim
 
 DETAIL_MAX_CHARS = 200
 NOT_JSON: Any = object()  # what body_error() receives when the body is not JSON
@@ -129,8 +133,20 @@ def envelope_error(
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class SignedAccess:
+    """A venue's signed, read-only probe for one credential scheme."""
+
+    scheme: str  # as `Credentials.scheme` names it: "hmac" | "jwt"
+    endpoint: Endpoint
+    signer: SignerFactory = dataclasses.field(repr=False)
+    base_url: str | None = None  # the signed endpoint's host, when not the venue's
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ExchangeProfile:
-    """A venue: where it lives, what we probe, and how to read its answers."""
+    """A venue: where it lives, what we probe, how to read its answers, how to sign its
+    account probe, and how to simulate it. Everything venue-specific hangs off this record:
+    no other module branches on a venue's name."""
 
     name: str
     base_url: str
@@ -139,24 +155,34 @@ class ExchangeProfile:
     budget_per_min: int  # our default request budget, well below the venue's published limit
     published_limit: str  # for docs and the budget rule
     staleness: str  # how stale market data is detected on this venue
-    account: Endpoint | None = None  # the signed read-only endpoint, probed with credentials
+    sim: VenueSim  # the simulator's wire format and signature verifier
+    # The signed read-only endpoints, one per credential scheme; the first is the default.
+    signed: tuple[SignedAccess, ...] = ()
     # How far (ms) a signed request's timestamp may run ahead of / behind the server's clock;
     # None where the venue signs with a nonce instead of a timestamp.
     signing_window_ms: tuple[float, float] | None = None
+    # Venue error codes that mean "request timestamp refused" (a severity floor in triage).
+    timestamp_errors: tuple[str, ...] = ()
 
     def endpoint(self, name: str) -> Endpoint:
-        candidates: tuple[Endpoint, ...] = self.endpoints
-        if self.account is not None:
-            candidates += (self.account,)
-        for ep in candidates:
+        for ep in (*self.endpoints, *(access.endpoint for access in self.signed)):
             if ep.name == name:
                 return ep
         raise KeyError(name)
+
+    def access(self, scheme: str) -> SignedAccess | None:
+        """The signed probe for credentials of `scheme`, or None if the venue has none."""
+        return next((a for a in self.signed if a.scheme == scheme), None)
 
     def interpret(
         self, endpoint: Endpoint, status: int, headers: Mapping[str, str], body: bytes, now_s: float
     ) -> Interpretation:
         return interpret(self.rules, endpoint, status, headers, body, now_s)
+
+
+def codes_for(codes: Mapping[Any, str], problem: str) -> tuple[str, ...]:
+    """The venue error codes of an `AUTH_CODES` table that report `problem`."""
+    return tuple(str(code) for code, found in codes.items() if found == problem)
 
 
 class MaintenanceWindow(pydantic.BaseModel):

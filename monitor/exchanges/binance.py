@@ -18,10 +18,14 @@ from monitor.exchanges.base import (
     ExchangeProfile,
     Facts,
     HeaderHints,
+    SignedAccess,
+    codes_for,
     envelope_error,
     parse_retry_after,
     permission_words,
 )
+from monitor.exchanges.binance_sim import BINANCE_SIM
+from monitor.exchanges.signing import KeyMaterial, SignedRequest, hmac_hex, join_query
 from monitor.models import Outcome
 
 WEIGHT_LIMIT_1M = 6000
@@ -105,6 +109,26 @@ class BinanceRules:
         return Facts()
 
 
+class BinanceSigner:
+    """HMAC-SHA256 hex of the query string (plus body) with timestamp and recvWindow;
+    the key in X-MBX-APIKEY."""
+
+    __slots__ = ("_key", "_recv_window_ms", "_secret")
+
+    def __init__(self, key: str, secret: str, recv_window_ms: int = 5000) -> None:
+        self._key, self._secret, self._recv_window_ms = key, secret.encode(), recv_window_ms
+
+    @classmethod
+    def from_keys(cls, keys: KeyMaterial) -> BinanceSigner:
+        return cls(keys.key, keys.secret, keys.recv_window_ms)
+
+    def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
+        signed_path = join_query(path, f"recvWindow={self._recv_window_ms}&timestamp={now_ms}")
+        query = signed_path.split("?", 1)[1]
+        url = f"{base_url}{signed_path}&signature={hmac_hex(self._secret, query.encode())}"
+        return SignedRequest(method, url, {"X-MBX-APIKEY": self._key})
+
+
 BINANCE = ExchangeProfile(
     name="binance",
     base_url="https://api.binance.com",
@@ -118,6 +142,14 @@ BINANCE = ExchangeProfile(
     budget_per_min=1200,
     published_limit="REQUEST_WEIGHT 6000 per minute per IP (X-MBX-USED-WEIGHT-1M)",
     staleness="depth has no timestamp: lastUpdateId frozen over several probes means stale",
+    sim=BINANCE_SIM,
+    signed=(
+        SignedAccess(
+            "hmac",
+            Endpoint("account", "/sapi/v1/account/apiRestrictions", EndpointKind.ACCOUNT),
+            BinanceSigner.from_keys,
+        ),
+    ),
     signing_window_ms=(1000.0, 5000.0),
-    account=Endpoint("account", "/sapi/v1/account/apiRestrictions", EndpointKind.ACCOUNT),
+    timestamp_errors=codes_for(AUTH_CODES, "timestamp"),
 )

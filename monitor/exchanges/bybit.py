@@ -18,11 +18,15 @@ from monitor.exchanges.base import (
     Facts,
     HeaderHints,
     MaintenanceWindow,
+    SignedAccess,
+    codes_for,
     envelope_error,
     maintenance_facts,
     parse_retry_after,
     permission_words,
 )
+from monitor.exchanges.bybit_sim import BYBIT_SIM
+from monitor.exchanges.signing import KeyMaterial, SignedRequest, hmac_hex, query_of
 from monitor.models import Outcome
 
 RATE_LIMIT_CODES = frozenset({10006, 10018})
@@ -124,6 +128,30 @@ class BybitRules:
         return Facts(data_time_s=book.ts / 1000, data_seq=str(book.u))
 
 
+class BybitSigner:
+    """v5: HMAC-SHA256 hex of timestamp + apiKey + recvWindow + queryString (GET)."""
+
+    __slots__ = ("_key", "_recv_window_ms", "_secret")
+
+    def __init__(self, key: str, secret: str, recv_window_ms: int = 5000) -> None:
+        self._key, self._secret, self._recv_window_ms = key, secret.encode(), recv_window_ms
+
+    @classmethod
+    def from_keys(cls, keys: KeyMaterial) -> BybitSigner:
+        return cls(keys.key, keys.secret, keys.recv_window_ms)
+
+    def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
+        payload = f"{now_ms}{self._key}{self._recv_window_ms}{query_of(path)}"
+        headers = {
+            "X-BAPI-API-KEY": self._key,
+            "X-BAPI-TIMESTAMP": str(now_ms),
+            "X-BAPI-RECV-WINDOW": str(self._recv_window_ms),
+            "X-BAPI-SIGN-TYPE": "2",
+            "X-BAPI-SIGN": hmac_hex(self._secret, payload.encode()),
+        }
+        return SignedRequest(method, base_url + path, headers)
+
+
 BYBIT = ExchangeProfile(
     name="bybit",
     base_url="https://api.bybit.com",
@@ -140,6 +168,14 @@ BYBIT = ExchangeProfile(
     budget_per_min=600,
     published_limit="600 requests per 5 s per IP (HTTP 403 beyond); per-UID limits on private APIs",
     staleness="orderbook `ts` (ms) is the data timestamp and `u` the update id",
+    sim=BYBIT_SIM,
+    signed=(
+        SignedAccess(
+            "hmac",
+            Endpoint("account", "/v5/user/query-api", EndpointKind.ACCOUNT),
+            BybitSigner.from_keys,
+        ),
+    ),
     signing_window_ms=(1000.0, 5000.0),
-    account=Endpoint("account", "/v5/user/query-api", EndpointKind.ACCOUNT),
+    timestamp_errors=codes_for(AUTH_CODES, "timestamp"),
 )

@@ -5,9 +5,13 @@ IP. There is no system-status endpoint in the API: the product's own `status` an
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import secrets
+import urllib.parse
 from typing import Any
 
+import jwt
 import pydantic
 
 from monitor.exchanges.base import (
@@ -18,9 +22,12 @@ from monitor.exchanges.base import (
     ExchangeProfile,
     Facts,
     RetryAfterHints,
+    SignedAccess,
     envelope_error,
     permission_words,
 )
+from monitor.exchanges.coinbase_sim import simulator
+from monitor.exchanges.signing import KeyMaterial, SignedRequest, prehash_request
 from monitor.models import Outcome
 
 
@@ -102,6 +109,62 @@ def _product_facts(product: _Product) -> Facts:
     return Facts(venue_status="normal")
 
 
+class CoinbaseExchangeSigner:
+    """base64 HMAC-SHA256 with the base64-decoded secret over timestamp + METHOD + path + body;
+    CB-ACCESS-* headers with the passphrase."""
+
+    __slots__ = ("_key", "_passphrase", "_secret")
+
+    def __init__(self, key: str, secret_b64: str, passphrase: str) -> None:
+        self._key, self._secret, self._passphrase = key, base64.b64decode(secret_b64), passphrase
+
+    @classmethod
+    def from_keys(cls, keys: KeyMaterial) -> CoinbaseExchangeSigner:
+        return cls(keys.key, keys.secret, keys.passphrase)
+
+    def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
+        return prehash_request(
+            "CB-ACCESS",
+            self._key,
+            self._secret,
+            self._passphrase,
+            f"{now_ms / 1000:.3f}",
+            method,
+            base_url,
+            path,
+        )
+
+
+class CoinbaseJwtSigner:
+    """Coinbase Advanced Trade (CDP keys): an ES256 JWT per request, 120 s expiry, with the
+    `uri` claim "METHOD host/path" and a random nonce in the header."""
+
+    __slots__ = ("_key_name", "_private_key")
+
+    def __init__(self, key_name: str, private_key_pem: str) -> None:
+        self._key_name, self._private_key = key_name, private_key_pem
+
+    @classmethod
+    def from_keys(cls, keys: KeyMaterial) -> CoinbaseJwtSigner:
+        return cls(keys.key, keys.secret)
+
+    def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
+        host = urllib.parse.urlsplit(base_url).netloc
+        now = now_ms // 1000
+        claims = {
+            "sub": self._key_name,
+            "iss": "cdp",
+            "nbf": now,
+            "exp": now + 120,
+            "uri": f"{method.upper()} {host}{path.split('?', 1)[0]}",
+        }
+        header = {"kid": self._key_name, "nonce": secrets.token_hex(16)}
+        token = jwt.encode(claims, self._private_key, algorithm="ES256", headers=header)
+        return SignedRequest(method, base_url + path, {"Authorization": f"Bearer {token}"})
+
+
+ADVANCED_ACCOUNT = Endpoint("account", "/api/v3/brokerage/key_permissions", EndpointKind.ACCOUNT)
+
 COINBASE = ExchangeProfile(
     name="coinbase",
     base_url="https://api.exchange.coinbase.com",
@@ -114,9 +177,17 @@ COINBASE = ExchangeProfile(
     budget_per_min=300,
     published_limit="public endpoints: 10 requests/s per IP, bursts to 15",
     staleness="ticker `time` is the last trade's time and `trade_id` its sequence",
+    sim=simulator(ADVANCED_ACCOUNT),
+    signed=(
+        SignedAccess(
+            "hmac",
+            Endpoint("account", "/accounts", EndpointKind.ACCOUNT),
+            CoinbaseExchangeSigner.from_keys,
+        ),
+        # Advanced Trade (CDP keys, JWT) reads its key's permissions from another host.
+        SignedAccess(
+            "jwt", ADVANCED_ACCOUNT, CoinbaseJwtSigner.from_keys, "https://api.coinbase.com"
+        ),
+    ),
     signing_window_ms=(30000.0, 30000.0),
-    account=Endpoint("account", "/accounts", EndpointKind.ACCOUNT),
 )
-# Coinbase Advanced Trade (JWT keys) reads its key's permissions from another host and path.
-ADVANCED_ACCOUNT = Endpoint("account", "/api/v3/brokerage/key_permissions", EndpointKind.ACCOUNT)
-ADVANCED_BASE_URL = "https://api.coinbase.com"

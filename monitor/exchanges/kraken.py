@@ -5,6 +5,7 @@ online | maintenance | cancel_only | post_only | limit_only. Server time has 1 s
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import pydantic
@@ -16,8 +17,11 @@ from monitor.exchanges.base import (
     ExchangeProfile,
     Facts,
     RetryAfterHints,
+    SignedAccess,
     envelope_error,
 )
+from monitor.exchanges.kraken_sim import KRAKEN_SIM
+from monitor.exchanges.signing import KeyMaterial, SignedRequest, kraken_signature
 from monitor.models import Outcome
 
 _RATE_LIMIT_PREFIXES = (
@@ -112,6 +116,30 @@ def _status_facts(status: str) -> Facts:
     return Facts(Outcome.MAINTENANCE, status, venue_status="maintenance")
 
 
+class KrakenSigner:
+    """POST form with a strictly increasing nonce; API-Key and API-Sign headers."""
+
+    __slots__ = ("_key", "_last_nonce", "_secret")
+
+    def __init__(self, key: str, secret_b64: str) -> None:
+        self._key, self._secret, self._last_nonce = key, secret_b64, 0
+
+    @classmethod
+    def from_keys(cls, keys: KeyMaterial) -> KrakenSigner:
+        return cls(keys.key, keys.secret)
+
+    def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
+        nonce = max(now_ms * 1000, self._last_nonce + 1)  # microseconds, never repeating
+        self._last_nonce = nonce
+        postdata = urllib.parse.urlencode({"nonce": nonce})
+        headers = {
+            "API-Key": self._key,
+            "API-Sign": kraken_signature(path, str(nonce), postdata, self._secret),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        return SignedRequest("POST", base_url + path, headers, postdata.encode())
+
+
 KRAKEN = ExchangeProfile(
     name="kraken",
     base_url="https://api.kraken.com",
@@ -124,5 +152,12 @@ KRAKEN = ExchangeProfile(
     budget_per_min=60,
     published_limit="public endpoints: about 1 request/s per IP",
     staleness="depth levels carry their update time (s): the newest one is the data timestamp",
-    account=Endpoint("account", "/0/private/Balance", EndpointKind.ACCOUNT, method="POST"),
+    sim=KRAKEN_SIM,
+    signed=(
+        SignedAccess(
+            "hmac",
+            Endpoint("account", "/0/private/Balance", EndpointKind.ACCOUNT, method="POST"),
+            KrakenSigner.from_keys,
+        ),
+    ),
 )

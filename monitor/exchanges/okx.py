@@ -4,6 +4,7 @@ or 429. Public market endpoints allow about 20 requests per 2 s per IP; no usage
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pydantic
@@ -16,10 +17,14 @@ from monitor.exchanges.base import (
     Facts,
     MaintenanceWindow,
     RetryAfterHints,
+    SignedAccess,
+    codes_for,
     envelope_error,
     maintenance_facts,
     permission_words,
 )
+from monitor.exchanges.okx_sim import OKX_SIM
+from monitor.exchanges.signing import KeyMaterial, SignedRequest, prehash_request
 
 RATE_LIMIT_CODES = frozenset({"50011", "50061"})
 AUTH_CODES = {
@@ -89,6 +94,37 @@ class OkxRules(RetryAfterHints):
         return Facts(data_time_s=_TsData.model_validate(payload).data[0].ts / 1000)
 
 
+def okx_timestamp(now_ms: int) -> str:
+    """ISO 8601 with milliseconds, as OKX requires: 2020-12-08T09:08:57.715Z."""
+    when = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now_ms % 1000:03d}Z"
+
+
+class OkxSigner:
+    """base64 HMAC-SHA256 of timestamp + METHOD + requestPath (with query) + body."""
+
+    __slots__ = ("_key", "_passphrase", "_secret")
+
+    def __init__(self, key: str, secret: str, passphrase: str) -> None:
+        self._key, self._secret, self._passphrase = key, secret.encode(), passphrase
+
+    @classmethod
+    def from_keys(cls, keys: KeyMaterial) -> OkxSigner:
+        return cls(keys.key, keys.secret, keys.passphrase)
+
+    def sign(self, method: str, base_url: str, path: str, now_ms: int) -> SignedRequest:
+        return prehash_request(
+            "OK-ACCESS",
+            self._key,
+            self._secret,
+            self._passphrase,
+            okx_timestamp(now_ms),
+            method,
+            base_url,
+            path,
+        )
+
+
 OKX = ExchangeProfile(
     name="okx",
     base_url="https://www.okx.com",
@@ -101,6 +137,14 @@ OKX = ExchangeProfile(
     budget_per_min=300,
     published_limit="public endpoints: about 10-20 requests per 2 s per IP, per endpoint",
     staleness="ticker `ts` (ms) is the data timestamp",
+    sim=OKX_SIM,
+    signed=(
+        SignedAccess(
+            "hmac",
+            Endpoint("account", "/api/v5/account/config", EndpointKind.ACCOUNT, weight=1),
+            OkxSigner.from_keys,
+        ),
+    ),
     signing_window_ms=(30000.0, 30000.0),
-    account=Endpoint("account", "/api/v5/account/config", EndpointKind.ACCOUNT, weight=1),
+    timestamp_errors=codes_for(AUTH_CODES, "timestamp"),
 )

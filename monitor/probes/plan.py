@@ -8,9 +8,8 @@ import math
 from collections.abc import Callable, Mapping
 
 from monitor.exchanges import EXCHANGES, EndpointKind, ExchangeProfile, Interpretation
-from monitor.exchanges.coinbase import ADVANCED_ACCOUNT, ADVANCED_BASE_URL
 from monitor.exchanges.http_target import HttpCheck, interpret_http
-from monitor.exchanges.signing import SignedRequest, signer_for
+from monitor.exchanges.signing import KeyMaterial, SignedRequest
 from monitor.settings import ProbeOptions, Settings, TargetSettings
 
 Interpreter = Callable[[int, Mapping[str, str], bytes, float], Interpretation]
@@ -94,25 +93,24 @@ def _account_probe(settings: Settings, profile: ExchangeProfile) -> ProbePlan | 
     """The venue's signed, read-only probe, when the venue has credentials."""
     table = settings.exchange(profile.name)
     creds = table.credentials
-    if creds is None or profile.account is None:
+    access = profile.access(creds.scheme) if creds is not None else None
+    if creds is None or access is None:
         return None
-    endpoint, base = profile.account, creds.base_url or table.base_url or profile.base_url
-    if profile.name == "coinbase" and creds.scheme == "jwt":
-        endpoint, base = ADVANCED_ACCOUNT, creds.base_url or ADVANCED_BASE_URL
+    endpoint = access.endpoint
+    base = creds.base_url or access.base_url or table.base_url or profile.base_url
     assert creds.api_key is not None and creds.api_secret is not None  # the model ensures it
     passphrase = creds.passphrase.get_secret_value() if creds.passphrase else ""
-    signer = signer_for(
-        profile.name,
+    keys = KeyMaterial(
         creds.api_key.get_secret_value(),
         creds.api_secret.get_secret_value(),
         passphrase,
-        scheme=creds.scheme,
-        recv_window_ms=creds.recv_window_ms,
+        creds.recv_window_ms,
     )
+    signer = access.signer(keys)
     return ProbePlan(
-        endpoint_id=f"{profile.name}.account",
+        endpoint_id=f"{profile.name}.{endpoint.name}",
         venue=profile.name,
-        endpoint="account",
+        endpoint=endpoint.name,
         url=base + endpoint.path,
         method=endpoint.method,
         interval_s=creds.interval_s,

@@ -8,26 +8,14 @@ import math
 import random
 import socket
 import struct
-import urllib.parse
 
 import orjson
 from aiohttp import web
 
 from monitor.clock import Clock
 from monitor.exchanges import EXCHANGES, Endpoint, EndpointKind, ExchangeProfile
-from monitor.exchanges.coinbase import ADVANCED_ACCOUNT
-from monitor.sim.auth import (
-    Incoming,
-    SimKeys,
-    make_keys,
-    verify_binance,
-    verify_bybit,
-    verify_coinbase,
-    verify_kraken,
-    verify_okx,
-)
+from monitor.exchanges.sim_wire import Answer, Incoming, Market, SimKeys, make_keys
 from monitor.sim.chaos import ActiveRule, ChaosBoard, ChaosKind, ChaosRule
-from monitor.sim.venues import WIRES, Answer, CoinbaseWire, Market, VenueWire
 
 _SEQ_EPOCH_S = 1_700_000_000.0
 # Chaos that leaves a signed request to be judged by its signature (the rest answer as usual).
@@ -69,7 +57,6 @@ class SimVenue:
     def __init__(
         self,
         profile: ExchangeProfile,
-        wire: VenueWire,
         board: ChaosBoard,
         clock: Clock,
         rng: random.Random,
@@ -79,9 +66,8 @@ class SimVenue:
         keys: SimKeys,
     ) -> None:
         self.profile = profile
-        self._keys = keys
-        self._kraken_nonce = 0
-        self._wire = wire
+        self._verify = profile.sim.verifier(keys)
+        self._wire = profile.sim.wire
         self._board = board
         self._clock = clock
         self._rng = rng
@@ -95,10 +81,7 @@ class SimVenue:
         self.host = "127.0.0.1"
         self.port = 0
         app = web.Application()
-        signed = [profile.account] if profile.account else []
-        if profile.name == "coinbase":
-            signed.append(ADVANCED_ACCOUNT)
-        for ep in (*profile.endpoints, *signed):
+        for ep in (*profile.endpoints, *(access.endpoint for access in profile.signed)):
             app.router.add_route(ep.method, ep.path.split("?", 1)[0], self._handler(ep))
         self._app = app
 
@@ -200,9 +183,8 @@ class SimVenue:
         if kind is ChaosKind.MALFORMED_JSON:
             raw = orjson.dumps(answer.body)
             return web.Response(body=raw[: max(len(raw) // 2, 1)], content_type="application/json")
-        headers = dict(answer.headers)
-        if self.profile.name == "binance":
-            headers["X-MBX-USED-WEIGHT-1M"] = str(self._count_weight(ep, market.server_s))
+        headers = self._wire.usage_headers(self._count_weight(ep, market.server_s))
+        headers.update(answer.headers)
         if isinstance(answer.body, str):
             return web.Response(status=answer.status, text=answer.body, headers=headers)
         return web.Response(
@@ -246,24 +228,7 @@ class SimVenue:
         if problem is not None:
             return self._wire.auth_error(problem, m)
         can_trade = rule is not None and rule.kind is ChaosKind.KEY_CAN_TRADE
-        if ep is ADVANCED_ACCOUNT:
-            return CoinbaseWire().advanced_account(can_trade)
-        return self._wire.account(can_trade, m)
-
-    def _verify(self, req: Incoming, now_ms: int) -> str | None:
-        name, keys = self.profile.name, self._keys
-        if name == "kraken":
-            problem = verify_kraken(req, keys, self._kraken_nonce)
-            if problem is None:
-                self._kraken_nonce = int(dict(urllib.parse.parse_qsl(req.body.decode()))["nonce"])
-            return problem
-        verifier = {
-            "binance": verify_binance,
-            "okx": verify_okx,
-            "bybit": verify_bybit,
-            "coinbase": verify_coinbase,
-        }[name]
-        return verifier(req, keys, now_ms)
+        return self._wire.account(ep, can_trade, m)
 
     async def _stream_oversized(self, request: web.Request, size: int) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
@@ -287,7 +252,7 @@ class SimCluster:
         self,
         clock: Clock,
         *,
-        venues: tuple[str, ...] = tuple(EXCHANGES),
+        venues: tuple[str, ...] | None = None,  # None: every registered venue
         seed: int = 0,
         base_latency_ms: float = 0.0,
         jitter_ms: float = 0.0,
@@ -301,7 +266,6 @@ class SimCluster:
         self.venues = {
             name: SimVenue(
                 EXCHANGES[name],
-                WIRES[name],
                 self.board,
                 clock,
                 rng,
@@ -310,7 +274,7 @@ class SimCluster:
                 self._closing,
                 self.keys,
             )
-            for name in venues
+            for name in (tuple(EXCHANGES) if venues is None else venues)
         }
 
     @property

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from monitor.exchanges.sim_wire import SimKeys
 from monitor.settings import Credentials, Settings
-from monitor.sim.auth import SimKeys
 
 SIM_BUDGET_PER_MIN = 1_000_000  # the simulator enforces no budget
 

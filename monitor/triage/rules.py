@@ -4,6 +4,7 @@ measured evidence, which the LLM may raise but never lower."""
 
 from __future__ import annotations
 
+from monitor.exchanges import EXCHANGES
 from monitor.models import AlertEvent, Severity, TriageInfo
 
 RULE_TYPES = {
@@ -25,7 +26,7 @@ RULE_TYPES = {
     "MONITOR_DEGRADED": "local_network",
 }
 # Evidence that sets a floor whatever anyone (or any model) says.
-TIMESTAMP_ERRORS = ("-1021", "50102", "10002")
+TIMESTAMP_ERRORS = tuple(code for p in EXCHANGES.values() for code in p.timestamp_errors)
 
 
 def severity_floor(event: AlertEvent) -> Severity:

@@ -15,6 +15,7 @@ import pytest
 
 from monitor import app
 from monitor.clock import SystemClock
+from monitor.exchanges import EXCHANGES
 from monitor.models import AlertEvent, AlertKind, Severity
 from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
@@ -24,7 +25,7 @@ from monitor.sim.wiring import point_at_sim
 from monitor.store.history import StoreSettings
 
 INTERVAL_S = 0.1
-VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
+VENUES = tuple(EXCHANGES)
 
 
 @dataclasses.dataclass

@@ -597,8 +597,7 @@ def test_interpretation(
     facts: dict[str, Any],
 ) -> None:
     profile = EXCHANGES[venue]
-    target = profile.account if endpoint == "account" else profile.endpoint(endpoint)
-    assert target is not None
+    target = profile.endpoint(endpoint)
     verdict = profile.interpret(target, status, headers, raw, NOW)
     assert verdict.outcome is outcome, verdict.detail
     for field, expected in facts.items():

@@ -9,18 +9,13 @@ import urllib.parse
 
 import jwt
 
-from monitor.exchanges.signing import (
-    BinanceSigner,
-    BybitSigner,
-    CoinbaseExchangeSigner,
-    CoinbaseJwtSigner,
-    KrakenSigner,
-    OkxSigner,
-    hmac_hex,
-    kraken_signature,
-    okx_timestamp,
-)
-from monitor.sim.auth import make_keys
+from monitor.exchanges.binance import BinanceSigner
+from monitor.exchanges.bybit import BybitSigner
+from monitor.exchanges.coinbase import CoinbaseExchangeSigner, CoinbaseJwtSigner
+from monitor.exchanges.kraken import KrakenSigner
+from monitor.exchanges.okx import OkxSigner, okx_timestamp
+from monitor.exchanges.signing import hmac_hex, kraken_signature
+from monitor.exchanges.sim_wire import make_keys
 
 
 def test_binance_official_example() -> None:

@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from monitor.__main__ import builtin_timeline
+from monitor.exchanges import EXCHANGES
 from monitor.sim.chaos import ChaosKind
 from monitor.sim.control import control_app
 from monitor.sim.server import SimCluster
@@ -37,7 +38,7 @@ async def test_apply_list_and_clear(control: str, sim: SimCluster) -> None:
             assert response.status == 200
         assert sim.board.snapshot() == []
         async with session.get(f"{control}/venues") as response:
-            assert set(await response.json()) == {"binance", "okx", "bybit", "coinbase", "kraken"}
+            assert set(await response.json()) == set(EXCHANGES)
 
 
 @pytest.mark.parametrize(

@@ -8,19 +8,17 @@ from typing import Any
 import pytest
 
 from monitor.app import Sessions
+from monitor.exchanges import EXCHANGES, EndpointKind
 from monitor.models import Outcome
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from tests.fakes import FakeClock
 from tests.sim.helpers import probe_all
 
-VENUES = ("binance", "okx", "bybit", "coinbase", "kraken")
+VENUES = tuple(EXCHANGES)
 MARKET = {
-    "binance": "depth",
-    "okx": "ticker",
-    "bybit": "orderbook",
-    "coinbase": "ticker",
-    "kraken": "depth",
+    name: next(ep.name for ep in p.endpoints if ep.kind is EndpointKind.MARKET)
+    for name, p in EXCHANGES.items()
 }
 
 
@@ -36,7 +34,7 @@ def ids(venue: str, *endpoints: str) -> set[str]:
 
 async def test_healthy_everything_ok(sim: SimCluster, http: Sessions) -> None:
     results = await probe_all(sim, http.warm)
-    assert len(results) == 16
+    assert len(results) == sum(len(p.endpoints) for p in EXCHANGES.values())
     assert_only(results, set(), Outcome.OK)
 
 

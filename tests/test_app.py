@@ -15,6 +15,9 @@ from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim
 from monitor.store.history import StoreSettings
+from monitor.web.config import WebSettings
+
+WEB = WebSettings(port=0)  # a fixed port collides with parallel test runs
 
 
 async def test_outage_alert_then_stop_with_zero_tasks_left(tmp_path: Path) -> None:
@@ -25,7 +28,7 @@ async def test_outage_alert_then_stop_with_zero_tasks_left(tmp_path: Path) -> No
     notify = NotifySettings(outbox_path=tmp_path / "outbox.sqlite3")
     store = StoreSettings(path=tmp_path / "history.sqlite3")
     settings = point_at_sim(
-        Settings(interval_s=0.1, timeout_s=1.0, notify=notify, store=store), cluster.urls
+        Settings(interval_s=0.1, timeout_s=1.0, notify=notify, store=store, web=WEB), cluster.urls
     )
     stop = asyncio.Event()
     fired = []

@@ -23,6 +23,7 @@ from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, TimelineStep, play
 from monitor.sim.wiring import point_at_sim
 from monitor.store.history import StoreSettings
+from monitor.web.config import WebSettings
 
 INTERVAL_S = 0.1
 VENUES = tuple(EXCHANGES)
@@ -60,6 +61,7 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
         "timeout_s": 0.3,
         "notify": notify,
         "store": store,
+        "web": WebSettings(port=0),  # a fixed port collides with parallel runs
         **overrides,
     }
     settings = point_at_sim(Settings(**values), cluster.urls)

@@ -22,6 +22,7 @@ from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim, sim_credentials, with_credentials
 from monitor.store.history import StoreSettings
 from monitor.triage import prompts
+from monitor.web.config import WebSettings
 from tests.notify.helpers import Captured, receiver
 
 
@@ -66,6 +67,7 @@ async def _run(
                 interval_s=0.1,
                 notify=notify,
                 store=StoreSettings(path=tmp_path / "history.sqlite3"),
+                web=WebSettings(port=0),
             ),
             {venue: cluster.urls[venue]},
         ),

@@ -7,16 +7,15 @@ fed straight into Detector.ingest on a manual clock.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import time
 
 import orjson
 
-from monitor.detect.detector import Detector
+from monitor.app import make_detector
+from monitor.bus.local import LocalBus
 from monitor.exchanges import EndpointKind
 from monitor.models import AlertEvent, Outcome, ProbeResult
-from monitor.probes.health import LoopLag
 from monitor.probes.plan import ProbePlan, build_plan
 from monitor.settings import Settings
 
@@ -67,8 +66,9 @@ def main() -> None:
     clock = ManualClock()
     settings = Settings(interval_s=1.0)
     plan = build_plan(settings)
-    alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
-    detector = Detector(settings, plan, clock, alerts, LoopLag())
+    bus = LocalBus()
+    alerts = bus.subscribe(AlertEvent, "bench", 100_000)
+    detector = make_detector(settings, plan, clock, bus)
     rng = random.Random(1)
     probes = plan.probes
     batch = []

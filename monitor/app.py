@@ -14,15 +14,21 @@ import aiohttp
 from aiolimiter import AsyncLimiter
 
 from monitor import __version__
+from monitor.bus.base import Subscription
+from monitor.bus.local import LocalBus
 from monitor.clock import Clock
+from monitor.detect.catalogue import EndpointInfo, ThresholdsLookup
 from monitor.detect.detector import Detector, detector_loop, detector_ticker
 from monitor.detect.health import health
-from monitor.models import AlertEvent, ProbeResult
+from monitor.detect.thresholds import Thresholds
+from monitor.exchanges import EXCHANGES
+from monitor.models import AlertEvent, ProbeResult, SelfHealth
 from monitor.notify import SINKS
 from monitor.notify.base import SinkContext
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
-from monitor.probes.health import LoopLag, loop_lag_ticker
+from monitor.probes.feedback import VenueFeedback
+from monitor.probes.health import LoopLag, SelfHealthReporter, loop_lag_ticker
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import Plan, budget_overruns, build_plan
 from monitor.probes.runner import Gate, ScheduleStats, probe_loop
@@ -39,6 +45,7 @@ log = logging.getLogger("monitor.app")
 
 USER_AGENT = f"exchange-monitor/{__version__}"
 MIN_KEEPALIVE_S = 30.0
+HEALTH_QUEUE = 1000  # SelfHealth records awaiting the detector's next tick
 
 
 class TerminateTaskGroup(Exception):
@@ -50,8 +57,8 @@ class Runtime:
     """What the stages share, visible to consumers and tests."""
 
     plan: Plan
-    results: DropOldestQueue[ProbeResult]
-    alerts: asyncio.Queue[AlertEvent]
+    bus: LocalBus
+    results: Subscription[ProbeResult]  # the detector's subscription
     stats: ScheduleStats
     lag: LoopLag
     detector: Detector
@@ -114,6 +121,35 @@ def make_gate(settings: Settings, plan: Plan) -> Gate:
     )
 
 
+def endpoint_catalogue(plan: Plan) -> list[EndpointInfo]:
+    """What the detector is told of each planned endpoint."""
+    out = []
+    for p in plan.probes:
+        profile = EXCHANGES.get(p.venue)
+        signing = profile.signing_window_ms if profile else None
+        out.append(
+            EndpointInfo(p.endpoint_id, p.venue, p.endpoint, p.kind, profile is not None, signing)
+        )
+    return out
+
+
+def thresholds_lookup(settings: Settings) -> ThresholdsLookup:
+    targets = {target.name: target for target in settings.targets}
+
+    def lookup(venue: str | None, endpoint: str | None) -> Thresholds:
+        if venue is None:
+            return settings.rules
+        return settings.thresholds(venue, endpoint, targets.get(venue))
+
+    return lookup
+
+
+def make_detector(settings: Settings, plan: Plan, clock: Clock, bus: LocalBus) -> Detector:
+    catalogue = endpoint_catalogue(plan)
+    lookup = thresholds_lookup(settings)
+    return Detector(settings.detect, catalogue, lookup, clock, bus, settings.origin)
+
+
 def make_triage(
     settings: Settings, clock: Clock, session: aiohttp.ClientSession, detector: Detector
 ) -> Triage:
@@ -173,22 +209,24 @@ def _start_stages(
     history: History,
 ) -> None:
     gate = make_gate(settings, runtime.plan)
-    tg.create_task(loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s), name="loop-lag")
+    bus = runtime.bus
+    reporter = SelfHealthReporter(settings.origin, clock, runtime.stats, bus)
+    ticker = loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s, reporter)
+    tg.create_task(ticker, name="loop-lag")
+    feedback = VenueFeedback()
     for p in runtime.plan.probes:
-        probe = HttpProbe(
-            p,
-            http.cold if p.fresh_connection else http.warm,
-            clock,
-            settings.body_max_bytes,
-            gate.offsets,
-        )
-        loop = probe_loop(probe, clock, gate, runtime.results, runtime.lag, runtime.stats)
+        session = http.cold if p.fresh_connection else http.warm
+        probe = HttpProbe(p, session, clock, settings.body_max_bytes, feedback, settings.origin)
+        loop = probe_loop(probe, clock, gate, bus, runtime.lag, runtime.stats, feedback)
         tg.create_task(loop, name=f"probe:{p.endpoint_id}")
     tg.create_task(detector_loop(runtime.detector, runtime.results, clock), name="detector")
-    tg.create_task(
-        detector_ticker(runtime.detector, clock, settings.detect.tick_s), name="detector-tick"
-    )
-    for name, factory in runtime.notifier.tasks(runtime.alerts):
+    health_feed = bus.subscribe(SelfHealth, "detector-health", HEALTH_QUEUE)
+    tick = detector_ticker(runtime.detector, health_feed, clock, settings.detect.tick_s)
+    tg.create_task(tick, name="detector-tick")
+    # Alerts are transitions, few and precious: inhibition and flap damping keep their number
+    # small, so a queue this long never drops one in practice (and a drop would be counted).
+    alerts = bus.subscribe(AlertEvent, "notifier", settings.queue_size)
+    for name, factory in runtime.notifier.tasks(alerts):
         tg.create_task(factory(), name=name)
     exporter = None
     influx = settings.store.influx
@@ -232,20 +270,17 @@ async def run(
     await history.open()
     try:
         async with sessions(settings, clock, plan) as http:
-            results: DropOldestQueue[ProbeResult] = DropOldestQueue(settings.queue_size)
-            # Alerts are transitions, few and precious: never dropped (inhibition and flap
-            # damping keep their number small).
-            alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
-            lag = LoopLag()
-            detector = Detector(settings, plan, clock, alerts, lag, results)
+            bus = LocalBus()
+            results = bus.subscribe(ProbeResult, "detector", settings.queue_size)
+            detector = make_detector(settings, plan, clock, bus)
             triage = make_triage(settings, clock, http.notify, detector)
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
             runtime = Runtime(
                 plan,
+                bus,
                 results,
-                alerts,
                 ScheduleStats(),
-                lag,
+                LoopLag(),
                 detector,
                 notifier,
                 notifier.subscribe(),

@@ -1,10 +1,23 @@
-"""Records that travel the pipeline. Plain, frozen and serialisable (see `as_dict`)."""
+"""Records that travel the pipeline. Plain, frozen and serialisable: `monitor.bus.codec`
+encodes any of them, driven by their type hints. Each carries the `Origin` that made it."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
 from typing import Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Origin:
+    """Which monitor instance made a record (MONITOR_INSTANCE, MONITOR_REGION): with several
+    instances on one bus, results and alerts stay told apart."""
+
+    instance: str
+    region: str
+
+
+UNKNOWN_ORIGIN = Origin("unknown", "unknown")  # a record built outside a running stage
 
 
 class Outcome(enum.StrEnum):
@@ -71,6 +84,7 @@ class ProbeResult:
     venue_status: str | None = None  # status endpoint's word: normal, maintenance, cancel_only...
     auth_problem: str | None = None  # key | signature | permission | ip | timestamp | nonce
     key_permissions: str | None = None  # what a signed probe's key may do: "read,trade,withdraw"
+    origin: Origin = UNKNOWN_ORIGIN
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as their values)."""
@@ -142,6 +156,33 @@ class AlertEvent:
     flapping: bool = False
     previous_severity: Severity | None = None
     triage: TriageInfo | None = None
+    origin: Origin = UNKNOWN_ORIGIN  # the instance whose detector decided
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SubscriberDrops:
+    """Records a bus subscriber lost to its full queue, since start."""
+
+    subscriber: str
+    topic: str
+    dropped: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SelfHealth:
+    """The monitor's own health, published by the loop-lag ticker at every tick. Counters run
+    since start, so a lost record loses no count."""
+
+    origin: Origin
+    at_s: float  # wall clock
+    loop_lag_s: float  # how late this tick woke up
+    probes: int
+    missed_ticks: int  # probe ticks skipped: the previous probe was still running
+    held_ticks: int  # probe ticks skipped: the venue asked us to back off
+    drops: tuple[SubscriberDrops, ...] = ()
+
+    def dropped(self, topic: str) -> int:
+        return sum(d.dropped for d in self.drops if d.topic == topic)

@@ -6,6 +6,7 @@ file named by MONITOR_CONFIG. Read once in `__main__`, then passed down.
 
 from __future__ import annotations
 
+import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from pydantic_settings import (
 
 from monitor.detect.thresholds import DetectSettings, ThresholdOverrides, Thresholds
 from monitor.exchanges import EXCHANGES
+from monitor.models import Origin
 from monitor.notify import ChannelSettings
 from monitor.notify.breaker import BreakerSettings
 from monitor.notify.log import LogSpec
@@ -34,6 +36,8 @@ from monitor.web.config import WebSettings
 
 ENV_PREFIX = "MONITOR_"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+ORIGIN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$"  # a host name fits
+OriginName = Annotated[str, Field(pattern=ORIGIN_PATTERN)]
 
 
 class ConfigError(Exception):
@@ -163,6 +167,8 @@ class Settings(BaseSettings):
     )
 
     config: Path | None = None
+    instance: OriginName = Field(default_factory=socket.gethostname)  # stamped on its records
+    region: OriginName = Field(default_factory=socket.gethostname)
     enabled_exchanges: Annotated[list[str], NoDecode, pydantic.BeforeValidator(_split_names)] = (
         Field(default_factory=lambda: list(EXCHANGES))
     )
@@ -239,6 +245,10 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init values: the environment must override it.
         return env_settings, init_settings, file_secret_settings
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.instance, self.region)
 
     def exchange(self, venue: str) -> ExchangeSettings:
         return self.exchanges.get(venue) or ExchangeSettings()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from monitor import app
 from monitor.clock import SystemClock
-from monitor.models import AlertKind, Outcome
+from monitor.models import AlertEvent, AlertKind, Origin, Outcome, ProbeResult, SelfHealth
 from monitor.probes.plan import build_plan
 from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
@@ -45,6 +45,37 @@ async def test_outage_alert_then_stop_with_zero_tasks_left(tmp_path: Path) -> No
     assert others and all(e.last and e.last.outcome is Outcome.OK for e in others)
     assert runtime.results.dropped == 0
     assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+async def test_every_record_carries_this_instances_origin(tmp_path: Path) -> None:
+    clock = SystemClock()
+    cluster = SimCluster(clock)
+    await cluster.start()
+    await cluster.apply(ChaosRule(venue="okx", kind=ChaosKind.OUTAGE, mode="refused"))
+    settings = point_at_sim(
+        Settings(
+            instance="edge-7",
+            region="ap-tokyo",
+            interval_s=0.1,
+            notify=NotifySettings(outbox_path=tmp_path / "outbox.sqlite3"),
+            store=StoreSettings(path=tmp_path / "history.sqlite3"),
+            web=WebSettings(enabled=False),
+        ),
+        cluster.urls,
+    )
+    stop = asyncio.Event()
+    seen: list[ProbeResult | SelfHealth | AlertEvent] = []
+
+    async def watch(runtime: app.Runtime) -> None:
+        results = runtime.bus.subscribe(ProbeResult, "test-results", 10)
+        health = runtime.bus.subscribe(SelfHealth, "test-health", 10)
+        seen.extend([await results.get(), await health.get(), await runtime.feed.get()])
+        stop.set()
+
+    async with asyncio.timeout(10):
+        await app.run(settings, clock, stop, watch)
+    await cluster.stop()
+    assert [r.origin for r in seen] == [Origin("edge-7", "ap-tokyo")] * 3
 
 
 async def test_keepalive_outlasts_the_longest_interval() -> None:

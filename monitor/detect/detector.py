@@ -8,25 +8,34 @@ what is not driven by results: the monitor's own health and reminders.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
+from monitor.bus.base import Publisher, Subscription
+from monitor.bus.records import topic_of
 from monitor.clock import Clock
 from monitor.detect import rules as r
+from monitor.detect.catalogue import EndpointInfo, ThresholdsLookup
 from monitor.detect.rules import INHIBITS, RESTRICTED_STATUSES, STREAK_RULES, Finding, Rule
 from monitor.detect.silences import Silence, SilenceBook
 from monitor.detect.state import AlertBook, AlertKey, AlertState
+from monitor.detect.thresholds import DetectSettings
 from monitor.detect.tracker import NETWORK_OUTCOMES, EndpointTracker, VenueTracker
 from monitor.detect.window import ERROR_OUTCOMES, Window
-from monitor.exchanges import EXCHANGES, EndpointKind
-from monitor.models import AlertEvent, Evidence, Outcome, ProbeResult, Severity
-from monitor.probes.health import LoopLag
-from monitor.probes.plan import Plan
-from monitor.queues import DropOldestQueue
-from monitor.settings import Settings
+from monitor.exchanges import EndpointKind
+from monitor.models import (
+    UNKNOWN_ORIGIN,
+    AlertEvent,
+    Evidence,
+    Origin,
+    Outcome,
+    ProbeResult,
+    SelfHealth,
+    Severity,
+)
 from monitor.store.rollups import Rollups
 
 MONITOR = "monitor"  # the venue label of the monitor's own alerts
@@ -36,6 +45,7 @@ VENUE_RULES = frozenset(
 GLOBAL_RULES = frozenset({Rule.LOCAL_NETWORK, Rule.MONITOR_DEGRADED})
 RESTRICTED_OUTCOMES = frozenset({Outcome.MAINTENANCE, Outcome.DEGRADED})
 RECENT_OUTCOMES = 10
+RESULTS_TOPIC = topic_of(ProbeResult)
 
 
 def scope_key(rule: Rule, venue: str, endpoint: str | None) -> AlertKey:
@@ -51,56 +61,53 @@ class Detector:
 
     def __init__(
         self,
-        settings: Settings,
-        plan: Plan,
+        detect: DetectSettings,
+        catalogue: Iterable[EndpointInfo],
+        thresholds: ThresholdsLookup,
         clock: Clock,
-        alerts: asyncio.Queue[AlertEvent],
-        lag: LoopLag,
-        results: DropOldestQueue[ProbeResult] | None = None,
+        alerts: Publisher,
+        origin: Origin = UNKNOWN_ORIGIN,
     ) -> None:
-        self._detect = settings.detect
+        self._detect = detect
         self._clock = clock
         self._alerts = alerts
-        self._lag = lag
-        self._results = results
-        self._dropped_seen = 0
-        self.book = AlertBook(settings.detect, clock)
-        self.silences = SilenceBook([Silence.from_settings(s) for s in settings.detect.silences])
-        self._global_thresholds = settings.rules
+        self._origin = origin
+        self._lag_max_s = 0.0  # worst loop lag reported since the last tick
+        self._new_drops = 0  # results dropped by bus subscribers since the last tick
+        self._drops_seen: dict[Origin, int] = {}
+        self.book = AlertBook(detect, clock)
+        self.silences = SilenceBook([Silence.from_settings(s) for s in detect.silences])
+        self._global_thresholds = thresholds(None, None)
         self.venues: dict[str, VenueTracker] = {}
         self.endpoints: dict[str, EndpointTracker] = {}
         self._venue_thresholds = {}
         self._keys: dict[str, dict[Rule, AlertKey]] = {}
-        targets = {target.name: target for target in settings.targets}
-        for p in plan.probes:
-            target = targets.get(p.venue)
-            venue = self.venues.get(p.venue)
+        for info in catalogue:
+            venue = self.venues.get(info.venue)
             if venue is None:
-                profile = EXCHANGES.get(p.venue)
-                signing = profile.signing_window_ms if profile else None
-                venue = self.venues[p.venue] = VenueTracker(p.venue, profile is not None, signing)
-                self._venue_thresholds[p.venue] = settings.thresholds(p.venue, target=target)
-            thresholds = settings.thresholds(p.venue, p.endpoint, target)
-            window = Window(self._detect.window_max_samples, self._detect.window_max_age_s)
+                venue = VenueTracker(info.venue, info.is_exchange, info.signing_window_ms)
+                self.venues[info.venue] = venue
+                self._venue_thresholds[info.venue] = thresholds(info.venue, None)
+            window = Window(detect.window_max_samples, detect.window_max_age_s)
             tracker = EndpointTracker(
-                p.endpoint_id,
-                p.venue,
-                p.endpoint,
-                p.kind,
-                thresholds,
+                info.endpoint_id,
+                info.venue,
+                info.endpoint,
+                info.kind,
+                thresholds(info.venue, info.endpoint),
                 window,
-                self._detect.recent_errors,
+                detect.recent_errors,
             )
             venue.endpoints.append(tracker)
-            self.endpoints[p.endpoint_id] = tracker
-            self._keys[p.endpoint_id] = {
-                rule: scope_key(rule, p.venue, p.endpoint) for rule in Rule
+            self.endpoints[info.endpoint_id] = tracker
+            self._keys[info.endpoint_id] = {
+                rule: scope_key(rule, info.venue, info.endpoint) for rule in Rule
             }
         self._exchanges = [v for v in self.venues.values() if v.is_exchange]
         self.rollups = Rollups()
         self.cost = DetectorCost()
         self.taps: list[Callable[[ProbeResult], None]] = []  # e.g. the raw-point exporter
-        self._unreliable_s = self._detect.unreliable_lag_ms / 1000
+        self._unreliable_s = detect.unreliable_lag_ms / 1000
 
     def ingest(self, result: ProbeResult) -> None:
         ep = self.endpoints.get(result.endpoint_id)
@@ -163,17 +170,28 @@ class Detector:
         elif ep.kind is EndpointKind.MARKET:
             self._step(keys[Rule.STALE_DATA], r.stale_data(ep, venue, self._clock.monotonic()), ep)
 
+    def observe_health(self, health: SelfHealth) -> None:
+        """Take in one SelfHealth record; the next `tick` judges what they add up to. Drop
+        counts run since each instance's start: only their growth is new."""
+        self._lag_max_s = max(self._lag_max_s, health.loop_lag_s)
+        dropped = health.dropped(RESULTS_TOPIC)
+        seen = self._drops_seen.get(health.origin, 0)
+        self._new_drops += dropped - seen if dropped >= seen else dropped  # else: it restarted
+        self._drops_seen[health.origin] = dropped
+
     def tick(self) -> None:
         """Self-health, reminders, and closing quiet minutes; call every `detect.tick_s`."""
         self.rollups.close_before(self._clock.wall())
         self._step(scope_key(Rule.MONITOR_DEGRADED, MONITOR, None), self._degraded(), None)
         for event in self.book.reminders(self._state_evidence):
-            self._alerts.put_nowait(event)
+            self._emit(event)
+
+    def _emit(self, event: AlertEvent) -> None:
+        self._alerts.publish(dataclasses.replace(event, origin=self._origin))
 
     def _degraded(self) -> Finding | None:
-        lag_s = self._lag.take_max()
-        dropped = self._results.dropped if self._results is not None else 0
-        new_drops, self._dropped_seen = dropped - self._dropped_seen, dropped
+        lag_s, self._lag_max_s = self._lag_max_s, 0.0
+        new_drops, self._new_drops = self._new_drops, 0
         facts = {"loop_lag_ms": round(lag_s * 1000, 1), "dropped_results": new_drops}
         if lag_s * 1000 > self._detect.degraded_lag_ms:
             summary = f"monitor event loop lagging {lag_s * 1000:.0f} ms: latency rules suspended"
@@ -195,7 +213,7 @@ class Detector:
             return  # the common case: nothing to do, and no evidence to build
         event = self.book.step(key, finding, self._muted(key), lambda: self._evidence(finding, ep))
         if event is not None:
-            self._alerts.put_nowait(event)
+            self._emit(event)
 
     def _evidence(self, finding: Finding | None, ep: EndpointTracker | None) -> Evidence:
         facts: dict[str, Any] = {}
@@ -252,7 +270,7 @@ def _result_facts(last: ProbeResult) -> dict[str, Any]:
 
 
 async def detector_loop(
-    detector: Detector, results: DropOldestQueue[ProbeResult], clock: Clock
+    detector: Detector, results: Subscription[ProbeResult], clock: Clock
 ) -> None:
     """Consume results; measure the detector's own cost per result as it goes."""
     while True:
@@ -265,9 +283,14 @@ async def detector_loop(
         detector.cost.record(clock.monotonic() - started, count)
 
 
-async def detector_ticker(detector: Detector, clock: Clock, tick_s: float) -> None:
+async def detector_ticker(
+    detector: Detector, health: Subscription[SelfHealth], clock: Clock, tick_s: float
+) -> None:
+    """Every `tick_s`: take in the SelfHealth records published since, then tick."""
     due = clock.monotonic()
     while True:
         due += tick_s
         await clock.sleep_until(due)
+        while health.qsize():
+            detector.observe_health(health.get_nowait())
         detector.tick()

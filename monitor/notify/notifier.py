@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from monitor.bus.base import Source
 from monitor.clock import Clock
 from monitor.models import AlertEvent
 from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, Sink
@@ -85,7 +86,7 @@ class Notifier:
         return queue
 
     def tasks(
-        self, alerts: asyncio.Queue[AlertEvent]
+        self, alerts: Source[AlertEvent]
     ) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
         """Named coroutine factories for the app's TaskGroup: intake + one worker per channel."""
         out: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
@@ -99,7 +100,7 @@ class Notifier:
                 out.append((f"triage:{i}", lambda: triage.worker(self.handle)))
         return out
 
-    async def _intake(self, alerts: asyncio.Queue[AlertEvent]) -> None:
+    async def _intake(self, alerts: Source[AlertEvent]) -> None:
         while True:
             await self.handle(await alerts.get())
 

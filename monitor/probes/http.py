@@ -8,8 +8,9 @@ from collections.abc import Mapping
 import aiohttp
 
 from monitor.clock import Clock
-from monitor.models import Outcome, ProbeResult
+from monitor.models import UNKNOWN_ORIGIN, Origin, Outcome, ProbeResult
 from monitor.probes.failures import classify_failure
+from monitor.probes.feedback import ClockOffsets
 from monitor.probes.plan import ProbePlan
 from monitor.probes.tracing import PhaseTimer
 
@@ -32,7 +33,7 @@ async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | Non
 class HttpProbe:
     """Measures one endpoint. `run()` never raises for a target failure (style rule 10)."""
 
-    __slots__ = ("_body_cap", "_clock", "_offsets", "_plan", "_session", "_timer")
+    __slots__ = ("_body_cap", "_clock", "_offsets", "_origin", "_plan", "_session", "_timer")
 
     def __init__(
         self,
@@ -40,20 +41,23 @@ class HttpProbe:
         session: aiohttp.ClientSession,
         clock: Clock,
         body_max_bytes: int,
-        offsets: Mapping[str, float] | None = None,
+        offsets: ClockOffsets | None = None,
+        origin: Origin = UNKNOWN_ORIGIN,
     ) -> None:
         self._plan = plan
         self._session = session
         self._clock = clock
         self._body_cap = body_max_bytes
         self._timer = PhaseTimer()
-        self._offsets = offsets if offsets is not None else {}
+        self._offsets = offsets
+        self._origin = origin
 
     def _request(self, wall_s: float) -> tuple[str, str, Mapping[str, str] | None, bytes | None]:
         plan = self._plan
         if plan.sign is None:
             return plan.method, plan.url, plan.headers or None, plan.body
-        offset = self._offsets.get(plan.venue, 0.0) if plan.use_server_time else 0.0
+        offsets = self._offsets if plan.use_server_time else None
+        offset = offsets.offset_s(plan.venue) if offsets is not None else 0.0
         signed = plan.sign(int((wall_s + offset) * 1000))
         return signed.method, signed.url, signed.headers, signed.body
 
@@ -101,6 +105,7 @@ class HttpProbe:
                 detail=mapped[1],
                 phases=timer.phases(t0, t1, complete=False),
                 fresh_connection=plan.fresh_connection,
+                origin=self._origin,
             )
         t1 = clock.monotonic()
         phases = timer.phases(t0, t1, complete=True)
@@ -119,6 +124,7 @@ class HttpProbe:
                 detail=f"body over {self._body_cap} bytes",
                 phases=phases,
                 fresh_connection=plan.fresh_connection,
+                origin=self._origin,
             )
         verdict = plan.interpret(status or 0, headers, body, wall0 + (t1 - t0))
         detail = verdict.detail
@@ -160,4 +166,5 @@ class HttpProbe:
             venue_status=verdict.venue_status,
             auth_problem=verdict.auth_problem,
             key_permissions=verdict.permissions,
+            origin=self._origin,
         )

@@ -14,12 +14,13 @@ from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
+from monitor.bus.base import Publisher
 from monitor.clock import Clock
-from monitor.models import Outcome, ProbeResult
+from monitor.models import ProbeResult
+from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag
 from monitor.probes.histogram import Histogram
 from monitor.probes.plan import ProbePlan
-from monitor.queues import DropOldestQueue
 
 
 class Probe(Protocol):
@@ -29,9 +30,6 @@ class Probe(Protocol):
     async def run(
         self, scheduled_s: float, sched_lag_s: float, loop_lag_s: float
     ) -> ProbeResult: ...
-
-
-MAX_HOLD_S = 3600.0
 
 
 @dataclasses.dataclass(slots=True)
@@ -53,19 +51,6 @@ class Gate:
     global_limiter: AsyncLimiter
     venue_limiters: dict[str, AsyncLimiter]
     in_flight: asyncio.Semaphore
-    holds: dict[str, float] = dataclasses.field(default_factory=dict)  # venue -> monotonic end
-    offsets: dict[str, float] = dataclasses.field(default_factory=dict)  # venue -> clock offset
-
-
-def hold_s(result: ProbeResult, now_wall_s: float) -> float | None:
-    """How long a rate-limited venue asked us to stay away (Retry-After, or a ban's end)."""
-    if result.outcome is not Outcome.RATE_LIMITED:
-        return None
-    waits = [result.retry_after_s or 0.0]
-    if result.ban_until_s is not None:
-        waits.append(result.ban_until_s - now_wall_s)
-    wait = max(waits)
-    return min(wait, MAX_HOLD_S) if wait > 0 else None
 
 
 def next_tick(start: float, interval_s: float, k: int, now: float) -> int:
@@ -79,9 +64,10 @@ async def probe_loop(
     probe: Probe,
     clock: Clock,
     gate: Gate,
-    results: DropOldestQueue[ProbeResult],
+    results: Publisher,
     lag: LoopLag,
     stats: ScheduleStats,
+    feedback: VenueFeedback,
 ) -> None:
     plan = probe.plan
     interval = plan.interval_s
@@ -91,7 +77,7 @@ async def probe_loop(
     while True:
         due = start + k * interval
         await clock.sleep_until(due)
-        if clock.monotonic() < gate.holds.get(plan.venue, 0.0):
+        if feedback.held(plan.venue, clock.monotonic()):
             stats.held_ticks += 1  # probing a venue that said "stop" gets bans escalated
         else:
             await gate.global_limiter.acquire()
@@ -99,16 +85,11 @@ async def probe_loop(
                 await venue_limiter.acquire(plan.weight)
             async with gate.in_flight:
                 result = await probe.run(due, clock.monotonic() - due, lag.current_s)
-            results.put(result)
+            feedback.observe(result, clock.monotonic(), clock.wall())
+            results.publish(result)
             stats.probes += 1
             stats.sched_lag.record(result.sched_lag_s)
             stats.latency.record(result.latency_s)
-            if result.clock_offset_s is not None:  # signed probes sign on the venue's time
-                gate.offsets[plan.venue] = result.clock_offset_s
-            wait = hold_s(result, clock.wall())
-            if wait is not None:
-                until = clock.monotonic() + wait
-                gate.holds[plan.venue] = max(until, gate.holds.get(plan.venue, 0.0))
         following = next_tick(start, interval, k + 1, clock.monotonic())
         stats.missed_ticks += following - (k + 1)
         k = following

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from typing import Any
 
+from monitor.app import make_detector as build_detector
+from monitor.bus.base import Subscription
+from monitor.bus.local import LocalBus
 from monitor.detect.detector import Detector
 from monitor.exchanges import EndpointKind
 from monitor.models import AlertEvent, Outcome, ProbeResult
-from monitor.probes.health import LoopLag
 from monitor.probes.plan import ProbePlan, build_plan
 from monitor.settings import Settings
 from tests.fakes import FakeClock
@@ -17,11 +18,13 @@ from tests.fakes import FakeClock
 
 def make_detector(
     clock: FakeClock, settings: Settings | None = None
-) -> tuple[Detector, asyncio.Queue[AlertEvent], list[ProbePlan]]:
+) -> tuple[Detector, Subscription[AlertEvent], list[ProbePlan]]:
+    """A detector publishing on a bus, and a subscription to the alerts it publishes."""
     settings = settings or Settings(interval_s=1.0)
     plan = build_plan(settings)
-    alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
-    return Detector(settings, plan, clock, alerts, LoopLag()), alerts, list(plan.probes)
+    bus = LocalBus()
+    alerts = bus.subscribe(AlertEvent, "test", 100_000)
+    return build_detector(settings, plan, clock, bus), alerts, list(plan.probes)
 
 
 class HealthyModel:
@@ -76,8 +79,8 @@ class HealthyModel:
         return facts
 
 
-def drain(alerts: asyncio.Queue[AlertEvent]) -> list[AlertEvent]:
+def drain(alerts: Subscription[AlertEvent]) -> list[AlertEvent]:
     out = []
-    while not alerts.empty():
+    while alerts.qsize():
         out.append(alerts.get_nowait())
     return out

@@ -6,7 +6,14 @@ import datetime as dt
 from typing import Any
 
 from monitor.detect.thresholds import DetectSettings, SilenceSettings, Thresholds
-from monitor.models import AlertKind, Outcome, Severity
+from monitor.models import (
+    UNKNOWN_ORIGIN,
+    AlertKind,
+    Outcome,
+    SelfHealth,
+    Severity,
+    SubscriberDrops,
+)
 from monitor.probes.plan import ProbePlan
 from monitor.settings import Settings
 from tests.detect.helpers import HealthyModel, drain, make_detector
@@ -38,6 +45,11 @@ class Scenario:
 
     def events(self) -> list[tuple[str, str, str]]:
         return [(e.kind.value, e.fingerprint, e.severity.value) for e in drain(self.alerts)]
+
+
+def stalled(clock: FakeClock, lag_s: float, dropped: int = 0) -> SelfHealth:
+    drops = (SubscriberDrops("detector", "probe_result", dropped),)
+    return SelfHealth(UNKNOWN_ORIGIN, clock.wall(), lag_s, 0, 0, 0, drops)
 
 
 def slow(ms: float) -> dict[str, Any]:
@@ -111,14 +123,26 @@ def test_slow_probe_cannot_fake_clock_drift(fake_clock: FakeClock) -> None:
 def test_our_own_overload_suspends_latency_rules(fake_clock: FakeClock) -> None:
     s = Scenario(fake_clock)
     s.rounds(30)
-    s.detector._lag.record(0.4)  # the loop stalled 400 ms
+    s.detector.observe_health(stalled(fake_clock, 0.4))  # the loop stalled 400 ms
     s.rounds(1)
     assert s.events() == [("firing", "MONITOR_DEGRADED/monitor", "high")]
-    s.detector._lag.record(0.4)
+    s.detector.observe_health(stalled(fake_clock, 0.4))
     # latencies look terrible while we are overloaded: no HIGH_LATENCY
     lagging = {"latency_s": 2.0, "sched_lag_s": 0.01, "loop_lag_s": 0.01}
     s.rounds(1, dict.fromkeys(s.probes, lagging))
     assert s.events() == []
+
+
+def test_results_dropped_on_the_bus_degrade_the_monitor_once(fake_clock: FakeClock) -> None:
+    s = Scenario(fake_clock)
+    s.rounds(3)
+    s.detector.observe_health(stalled(fake_clock, 0.001, dropped=5))
+    s.rounds(1)
+    assert s.events() == [("firing", "MONITOR_DEGRADED/monitor", "high")]
+    for _ in range(3):  # the same running total: no new drops, so it resolves
+        s.detector.observe_health(stalled(fake_clock, 0.001, dropped=5))
+        s.rounds(1)
+    assert s.events() == [("resolved", "MONITOR_DEGRADED/monitor", "high")]
 
 
 def test_silence_and_maintenance_window(fake_clock: FakeClock) -> None:

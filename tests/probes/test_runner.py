@@ -8,11 +8,13 @@ import dataclasses
 import pytest
 from aiolimiter import AsyncLimiter
 
-from monitor.models import ProbeResult
-from monitor.probes.health import LoopLag, loop_lag_ticker
+from monitor.bus.base import Subscription
+from monitor.bus.local import LocalBus
+from monitor.models import UNKNOWN_ORIGIN, ProbeResult, SelfHealth
+from monitor.probes.feedback import VenueFeedback
+from monitor.probes.health import LoopLag, SelfHealthReporter, loop_lag_ticker
 from monitor.probes.plan import spread_offset
 from monitor.probes.runner import Gate, ScheduleStats, next_tick, probe_loop
-from monitor.queues import DropOldestQueue
 from tests.fakes import FakeClock, InstantProbe
 from tests.probes.helpers import http_plan
 
@@ -23,12 +25,15 @@ def gate() -> Gate:
 
 async def run_probes(
     clock: FakeClock, probes: list[InstantProbe], duration_s: float
-) -> tuple[DropOldestQueue[ProbeResult], ScheduleStats]:
-    results: DropOldestQueue[ProbeResult] = DropOldestQueue(1_000_000)
+) -> tuple[Subscription[ProbeResult], ScheduleStats]:
+    bus = LocalBus()
+    results = bus.subscribe(ProbeResult, "test", 1_000_000)
     stats = ScheduleStats()
-    lag = LoopLag()
+    lag, feedback = LoopLag(), VenueFeedback()
     async with asyncio.TaskGroup() as tg:
-        tasks = [tg.create_task(probe_loop(p, clock, gate(), results, lag, stats)) for p in probes]
+        tasks = [
+            tg.create_task(probe_loop(p, clock, gate(), bus, lag, stats, feedback)) for p in probes
+        ]
         await clock.run_for(duration_s, sleepers=len(probes))
         for task in tasks:
             task.cancel()
@@ -81,11 +86,15 @@ def test_spread_offsets_are_within_interval_and_distinct() -> None:
 
 async def test_loop_lag_ticker_records_lateness(fake_clock: FakeClock) -> None:
     gauge = LoopLag()
+    bus = LocalBus()
+    published = bus.subscribe(SelfHealth, "test", 1000)
+    reporter = SelfHealthReporter(UNKNOWN_ORIGIN, fake_clock, ScheduleStats(), bus)
     async with asyncio.TaskGroup() as tg:
-        task = tg.create_task(loop_lag_ticker(fake_clock, gauge, 0.1))
+        task = tg.create_task(loop_lag_ticker(fake_clock, gauge, 0.1, reporter))
         await fake_clock.run_for(1.0, sleepers=1)
         assert gauge.current_s == 0.0
         fake_clock.shift(0.35)  # the loop was blocked for 350 ms past a due tick
         await fake_clock.run_for(0.01, sleepers=1)
         task.cancel()
-    assert gauge.take_max() == pytest.approx(0.35, abs=0.11)
+    reports = [published.get_nowait() for _ in range(published.qsize())]
+    assert max(h.loop_lag_s for h in reports) == pytest.approx(0.35, abs=0.11)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import aiohttp
 import pytest
 from aiohttp import web
@@ -12,6 +14,7 @@ from monitor.app import Sessions
 from monitor.clock import SystemClock
 from monitor.exchanges import EXCHANGES
 from monitor.models import Outcome, ProbeResult
+from monitor.probes.feedback import VenueFeedback
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import build_plan
 from monitor.settings import Credentials, Settings
@@ -24,6 +27,15 @@ VENUES = tuple(EXCHANGES)
 TIMESTAMPED = [name for name, profile in EXCHANGES.items() if profile.signing_window_ms]
 
 
+def measured(offsets: dict[str, float]) -> VenueFeedback:
+    """Feedback as the venues' time endpoints would leave it, offsets in seconds."""
+    feedback = VenueFeedback()
+    for venue, offset in offsets.items():
+        time = ProbeResult(f"{venue}.time", venue, "time", Outcome.OK, 0, 0, 0.01, 0, 0)
+        feedback.observe(dataclasses.replace(time, clock_offset_s=offset), 0.0, 0.0)
+    return feedback
+
+
 async def probe_account(
     sim: SimCluster,
     session: aiohttp.ClientSession,
@@ -33,7 +45,7 @@ async def probe_account(
 ) -> ProbeResult:
     settings = with_credentials(point_at_sim(Settings(), sim.urls), {venue: creds})
     (plan,) = [p for p in build_plan(settings).probes if p.endpoint_id == f"{venue}.account"]
-    probe = HttpProbe(plan, session, SystemClock(), 1 << 20, offsets or {})
+    probe = HttpProbe(plan, session, SystemClock(), 1 << 20, measured(offsets or {}))
     return await probe.run(0.0, 0.0, 0.0)
 
 

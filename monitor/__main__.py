@@ -30,7 +30,7 @@ from monitor.sim.control import control_app
 from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, load_timeline, play
 from monitor.sim.wiring import point_at_sim
-from monitor.web.snapshots import alerts_snapshot, status_snapshot
+from monitor.web.snapshots import dashboard_snapshot
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 log = logging.getLogger("monitor")
@@ -147,7 +147,7 @@ async def _demo(
             )
 
         async def consume(runtime: app.Runtime) -> None:
-            await console.live_table(runtime, clock, sys.stdout, args.every)
+            await console.live_table(runtime.view, clock, sys.stdout, args.every)
 
         chaos: app.Extra = ("chaos-timeline", lambda: play(timeline, cluster, clock))
         await app.run(
@@ -190,11 +190,8 @@ async def _dashboard(settings: Settings, clock: Clock, args: argparse.Namespace)
     terminal = Console()
     if args.demo:
 
-        async def snapshot_of(runtime: app.Runtime) -> dashboard.Snapshot:
-            return status_snapshot(runtime), alerts_snapshot(runtime)
-
         async def show(runtime: app.Runtime) -> None:
-            await dashboard.live(lambda: snapshot_of(runtime), clock, terminal)
+            await dashboard.live(lambda: dashboard_snapshot(runtime.view), clock, terminal)
 
         await _demo(settings, clock, args, consumer=show)
         return

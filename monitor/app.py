@@ -22,6 +22,7 @@ from monitor.detect.detector import Detector, detector_loop, detector_ticker
 from monitor.detect.health import health
 from monitor.detect.thresholds import Thresholds
 from monitor.exchanges import EXCHANGES
+from monitor.live_view import LiveView
 from monitor.models import AlertEvent, ProbeResult, SelfHealth
 from monitor.notify import SINKS
 from monitor.notify.base import SinkContext
@@ -39,6 +40,7 @@ from monitor.store.history import History, history_writer
 from monitor.store.influx import InfluxExporter, influx_writer, probe_line
 from monitor.triage.client import LlmClient
 from monitor.triage.service import Triage
+from monitor.view import MonitorView
 from monitor.web.server import serve
 
 log = logging.getLogger("monitor.app")
@@ -63,8 +65,9 @@ class Runtime:
     lag: LoopLag
     detector: Detector
     notifier: Notifier
-    feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for displays and tests
-    listening: dict[str, int] = dataclasses.field(default_factory=dict)  # surface -> port
+    feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for tests
+    view: MonitorView  # what the surfaces read
+    listening: dict[str, int]  # surface -> port
     web_up: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # port known
 
 
@@ -208,6 +211,14 @@ def _start_stages(
     http: Sessions,
     history: History,
 ) -> None:
+    if settings.web.enabled:  # first: the surfaces answer while the probes start
+
+        def listening(port: int) -> None:
+            runtime.listening["web"] = port
+            runtime.web_up.set()
+            log.info("web_listening", extra={"host": settings.web.host, "port": port})
+
+        tg.create_task(serve(runtime.view, settings.web, clock, listening), name="web")
     gate = make_gate(settings, runtime.plan)
     bus = runtime.bus
     reporter = SelfHealthReporter(settings.origin, clock, runtime.stats, bus)
@@ -244,14 +255,6 @@ def _start_stages(
         exporter,
     )
     tg.create_task(writer, name="history")
-    if settings.web.enabled:
-
-        def listening(port: int) -> None:
-            runtime.listening["web"] = port
-            runtime.web_up.set()
-            log.info("web_listening", extra={"host": settings.web.host, "port": port})
-
-        tg.create_task(serve(runtime, settings.web, clock, listening), name="web")
 
 
 async def run(
@@ -275,17 +278,20 @@ async def run(
             detector = make_detector(settings, plan, clock, bus)
             triage = make_triage(settings, clock, http.notify, detector)
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
+            stats, lag, listening = ScheduleStats(), LoopLag(), dict[str, int]()
+            view = LiveView(detector, notifier, stats, lag, results, history, clock, listening)
             runtime = Runtime(
                 plan,
                 bus,
                 results,
-                ScheduleStats(),
-                LoopLag(),
+                stats,
+                lag,
                 detector,
                 notifier,
                 notifier.subscribe(),
+                view,
+                listening,
             )
-            await history.load_into(detector.rollups, clock.wall())
             log.info(
                 "monitor_started", extra={"endpoints": len(plan.probes), "version": __version__}
             )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import datetime as dt
+from collections.abc import Sequence
 from typing import TextIO
 
-from monitor.app import Runtime
 from monitor.clock import Clock
-from monitor.detect.health import health
-from monitor.detect.tracker import EndpointTracker
+from monitor.detect.health import VenueHealth
 from monitor.models import AlertEvent, AlertKind
+from monitor.view import EndpointState, MonitorView, SelfStats
 
 MARKS = {"low": "i", "medium": "!", "high": "!!", "critical": "!!!"}
 FEED_LINES = 40
@@ -25,13 +23,13 @@ def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def _endpoint_row(ep: EndpointTracker) -> str:
+def _endpoint_row(ep: EndpointState) -> str:
     r = ep.last
     if r is None:
         return f"  {ep.endpoint_id:<20} (no result yet)"
     ph = r.phases
     offset = "-" if r.clock_offset_s is None else f"{r.clock_offset_s * 1000:+.0f}"
-    stats = ep.window.stats()
+    stats = ep.stats
     return (
         f"  {ep.endpoint_id:<20} {r.outcome.value:<15} {_ms(r.latency_s):>8}"
         f" {_ms(ph.dns_s if ph else None):>6} {_ms(ph.connect_s if ph else None):>6}"
@@ -50,21 +48,26 @@ def alert_line(event: AlertEvent) -> str:
     )
 
 
-def render(runtime: Runtime, feed: collections.deque[AlertEvent]) -> str:
-    stats = runtime.stats
+def render(
+    me: SelfStats,
+    venues: Sequence[VenueHealth],
+    endpoints: Sequence[EndpointState],
+    feed: Sequence[AlertEvent],
+) -> str:
+    """`feed`: the latest alert events, oldest first."""
     lines = [
-        f"exchange-monitor: {len(runtime.plan.probes)} endpoints, {stats.probes} probes,"
-        f" missed ticks {stats.missed_ticks}, dropped {runtime.results.dropped},"
-        f" loop lag {runtime.lag.current_s * 1000:.1f} ms"
+        f"exchange-monitor: {me.endpoints} endpoints, {me.probes} probes,"
+        f" missed ticks {me.missed_ticks}, dropped {me.dropped},"
+        f" loop lag {me.loop_lag_s * 1000:.1f} ms"
         + (
-            f", status page http://127.0.0.1:{runtime.listening['web']}/"
-            if "web" in runtime.listening
+            f", status page http://127.0.0.1:{me.listening['web']}/"
+            if "web" in me.listening
             else ""
         ),
         f"  {'VENUE':<10} {'STATE':<12} {'AVAIL':>7} {'ERR':>6} {'P50':>7} {'P95':>7} {'P99':>7}"
         f" {'OFFSET':>7}  FIRING",
     ]
-    for v in health(runtime.detector):
+    for v in venues:
         lines.append(
             f"  {v.venue:<10} {v.state:<12} {v.availability:>7.1%} {v.error_rate:>6.1%}"
             f" {_cell(v.latency_p50_ms):>7} {_cell(v.latency_p95_ms):>7}"
@@ -74,23 +77,19 @@ def render(runtime: Runtime, feed: collections.deque[AlertEvent]) -> str:
         f"  {'ENDPOINT':<20} {'OUTCOME':<15} {'LAT ms':>8} {'DNS':>6} {'CONN':>6} {'TTFB':>7}"
         f" {'P95 ms':>8} {'OFFSET':>7}  DETAIL"
     )
-    lines.extend(_endpoint_row(ep) for ep in runtime.detector.endpoints.values())
+    lines.extend(_endpoint_row(ep) for ep in endpoints)
     lines.append("  RECENT ALERTS")
     lines.extend(alert_line(event) for event in feed)
     return "\n".join(lines)
 
 
-async def live_table(runtime: Runtime, clock: Clock, stream: TextIO, every_s: float) -> None:
+async def live_table(view: MonitorView, clock: Clock, stream: TextIO, every_s: float) -> None:
     """Redraw the table every `every_s` seconds, with the latest alert events under it."""
-    feed: collections.deque[AlertEvent] = collections.deque(maxlen=FEED_LINES)
     due = clock.monotonic()
     while True:
         due += every_s
         await clock.sleep_until(due)
-        while True:
-            try:
-                feed.append(runtime.feed.get_nowait())
-            except asyncio.QueueEmpty:
-                break
-        stream.write(render(runtime, feed) + "\n\n")
+        feed = tuple(reversed(await view.incidents(FEED_LINES)))
+        table = render(await view.self_stats(), await view.status(), await view.endpoints(), feed)
+        stream.write(table + "\n\n")
         stream.flush()

@@ -1,13 +1,15 @@
-"""Per-venue health summary, read on demand by the console (and later the web API)."""
+"""Per-venue health summary, read on demand through the MonitorView by every surface."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from array import array
+from collections.abc import Sequence
 
 from monitor.detect.detector import MONITOR, Detector
 from monitor.detect.rules import Rule
-from monitor.detect.state import fingerprint
+from monitor.detect.state import AlertState, Phase, fingerprint
 from monitor.detect.tracker import VenueTracker
 from monitor.detect.window import ERROR_OUTCOMES, WindowStats, quantile
 
@@ -58,14 +60,20 @@ def _state(venue: VenueTracker, firing_rules: set[str], network_down: bool) -> s
     return "degraded" if firing_rules else "up"
 
 
-def venue_health(detector: Detector, venue: VenueTracker) -> VenueHealth:
-    firing = [
-        s for s in detector.book.active() if s.key[1] == venue.name and s.phase.value == "firing"
-    ]
-    network_down = detector.book.firing((Rule.LOCAL_NETWORK, MONITOR, None))
-    latencies = sorted(
+def _latencies(venue: VenueTracker) -> array[float] | list[float]:
+    """Every served latency in the venue's windows, sorted (a lone window already is)."""
+    if len(venue.endpoints) == 1:
+        return venue.endpoints[0].window.sorted_latencies()
+    return sorted(
         itertools.chain.from_iterable(e.window.sorted_latencies() for e in venue.endpoints)
     )
+
+
+def venue_health(
+    venue: VenueTracker, firing: Sequence[AlertState], network_down: bool
+) -> VenueHealth:
+    """`firing`: the venue's firing alerts."""
+    latencies = _latencies(venue)
     stats = [e.window.stats() for e in venue.endpoints]
     samples = sum(s.samples for s in stats)
     usage = [e.last.rate_used_ratio for e in venue.endpoints if e.last and e.last.rate_used_ratio]
@@ -98,5 +106,13 @@ def venue_health(detector: Detector, venue: VenueTracker) -> VenueHealth:
     )
 
 
-def health(detector: Detector) -> list[VenueHealth]:
-    return [venue_health(detector, v) for v in detector.venues.values()]
+def health(detector: Detector, venues: Sequence[VenueTracker] | None = None) -> list[VenueHealth]:
+    """The summary of `venues` (default: every venue): one pass over the active alerts,
+    none over any history."""
+    firing: dict[str, list[AlertState]] = {}
+    for state in detector.book.active():
+        if state.phase is Phase.FIRING:
+            firing.setdefault(state.key[1], []).append(state)
+    network_down = detector.book.firing((Rule.LOCAL_NETWORK, MONITOR, None))
+    chosen = detector.venues.values() if venues is None else venues
+    return [venue_health(v, firing.get(v.name, ()), network_down) for v in chosen]

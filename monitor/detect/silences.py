@@ -52,6 +52,10 @@ class SilenceBook:
         self._silences = [s for s in self._silences if now_s < s.ends_at_s]
         return any(s.covers(rule, venue, endpoint, now_s) for s in self._silences)
 
+    def in_force(self, now_s: float) -> tuple[Silence, ...]:
+        """Every silence not yet ended (active now or starting later)."""
+        return tuple(s for s in self._silences if now_s < s.ends_at_s)
+
     def remove(self, silence_id: str) -> bool:
         before = len(self._silences)
         self._silences = [s for s in self._silences if s.id != silence_id]

@@ -1,7 +1,7 @@
 """SQLite history (WAL): per-endpoint per-minute rollups and every alert event with its triage.
 Writes are batched off the hot path (one dedicated thread, flushed every few seconds); rows
-older than the retention are deleted; on start the last day is loaded back, so charts and
-history survive a restart."""
+older than the retention are deleted. Charts and series are read back from here (nothing of
+the past is held in memory), so they survive a restart and start-up loads nothing."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from monitor.models import AlertEvent
 from monitor.notify.payload import alert_json
 from monitor.queues import DropOldestQueue
 from monitor.store.influx import InfluxExporter, InfluxSettings, rollup_line
-from monitor.store.rollups import DAY_MINUTES, MINUTE_S, Rollup, Rollups
+from monitor.store.rollups import Rollup, Rollups
 
 T = TypeVar("T")
 _SCHEMA = """
@@ -107,20 +107,46 @@ class History:
         horizon = now_s - self._settings.retention_days * 86400
         await self._run(self._write, rollups, alerts, horizon)
 
-    def _read_rollups(self, since_s: float) -> list[tuple[Any, ...]]:
+    def _read_series(self, endpoint_id: str, since_s: float, limit: int) -> list[Rollup]:
         assert self._db is not None
-        return self._db.execute(
-            "SELECT * FROM rollups WHERE minute_s >= ? ORDER BY minute_s", (since_s,)
-        ).fetchall()
+        rows = self._db.execute(
+            "SELECT minute_s, count, errors, p50_s, p95_s, p99_s, max_s FROM rollups"
+            " WHERE endpoint_id = ? AND minute_s >= ? ORDER BY minute_s LIMIT ?",
+            (endpoint_id, since_s, limit),
+        )
+        return [Rollup(*row) for row in rows]
 
-    async def load_into(self, rollups: Rollups, now_s: float) -> int:
-        rows = await self._run(self._read_rollups, now_s - DAY_MINUTES * MINUTE_S)
-        by_endpoint: dict[str, list[Rollup]] = {}
+    async def series(self, endpoint_id: str, since_s: float, limit: int) -> list[Rollup]:
+        """Up to `limit` minutes of one endpoint from `since_s`, oldest first."""
+        return await self._run(self._read_series, endpoint_id, since_s, limit)
+
+    def _read_buckets(
+        self, endpoint_ids: tuple[str, ...], since_s: float, bucket_s: float, points: int
+    ) -> dict[str, list[Rollup]]:
+        assert self._db is not None
+        rows = self._db.execute(
+            "SELECT endpoint_id, MIN(minute_s), SUM(count), SUM(errors), MAX(p50_s),"
+            " MAX(p95_s), MAX(p99_s), MAX(max_s) FROM rollups"
+            f" WHERE endpoint_id IN ({','.join('?' * len(endpoint_ids))})"
+            " AND minute_s >= ? AND minute_s < ?"
+            " GROUP BY endpoint_id, CAST((minute_s - ?) / ? AS INTEGER) ORDER BY 1, 2",
+            (*endpoint_ids, since_s, since_s + bucket_s * points, since_s, bucket_s),
+        )
+        out: dict[str, list[Rollup]] = {endpoint_id: [] for endpoint_id in endpoint_ids}
         for endpoint_id, *values in rows:
-            by_endpoint.setdefault(endpoint_id, []).append(Rollup(*values))
-        for endpoint_id, kept in by_endpoint.items():
-            rollups.restore(endpoint_id, kept)
-        return len(rows)
+            out[endpoint_id].append(Rollup(*values))
+        return out
+
+    async def buckets(
+        self, endpoint_ids: tuple[str, ...], since_s: float, bucket_s: float, points: int
+    ) -> dict[str, list[Rollup]]:
+        """Each endpoint's minutes from `since_s` merged into at most `points` buckets of
+        `bucket_s` (later minutes are left out): counts
+        summed, latencies the worst minute's (a spike stays visible). Aggregated by SQLite in
+        the history thread: the event loop never sees the rows."""
+        if not endpoint_ids:
+            return {}
+        return await self._run(self._read_buckets, endpoint_ids, since_s, bucket_s, points)
 
     def _read_alerts(self, limit: int) -> list[dict[str, Any]]:
         assert self._db is not None

@@ -1,17 +1,15 @@
 """Per-endpoint, per-minute rollups: count, errors, P50/P95/P99/max latency. Fed one result at
-a time (an append), closed once a minute (a sort of at most a minute's samples), kept for a
-day in memory."""
+a time (an append), closed once a minute (a sort of at most a minute's samples) and handed to
+the history; only the open minute is held in memory."""
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 
 from monitor.detect.window import ERROR_OUTCOMES, quantile
 from monitor.models import ProbeResult
 
 MINUTE_S = 60.0
-DAY_MINUTES = 24 * 60
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,12 +45,9 @@ class _Open:
 
 
 class Rollups:
-    def __init__(self, keep_minutes: int = DAY_MINUTES) -> None:
+    def __init__(self) -> None:
         self._open: dict[str, _Open] = {}
         self._oldest_open_s = float("inf")  # no scan before this minute has ended
-        self.closed: dict[str, collections.deque[Rollup]] = collections.defaultdict(
-            lambda: collections.deque(maxlen=keep_minutes)
-        )
         self.unsaved: list[tuple[str, Rollup]] = []  # closed since the history last took them
 
     def add(self, result: ProbeResult) -> None:
@@ -83,16 +78,8 @@ class Rollups:
                 self._oldest_open_s = min(self._oldest_open_s, current.minute_s)
 
     def _keep(self, endpoint_id: str, rollup: Rollup) -> None:
-        self.closed[endpoint_id].append(rollup)
         self.unsaved.append((endpoint_id, rollup))
-
-    def restore(self, endpoint_id: str, rollups: list[Rollup]) -> None:
-        """Put back what the history kept from before a restart (oldest first)."""
-        self.closed[endpoint_id].extend(rollups)
 
     def take_unsaved(self) -> list[tuple[str, Rollup]]:
         taken, self.unsaved = self.unsaved, []
         return taken
-
-    def series(self, endpoint_id: str, since_s: float = 0.0) -> list[Rollup]:
-        return [r for r in self.closed.get(endpoint_id, ()) if r.minute_s >= since_s]

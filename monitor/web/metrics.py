@@ -1,12 +1,13 @@
-"""Prometheus exposition, collected at scrape time from the stages' own state (nothing is
-counted twice on the hot path). Labels: venue, endpoint, phase, outcome, severity, channel,
-model: bounded by the configuration, never by traffic."""
+"""Prometheus exposition of a `MetricsSnapshot` taken through the view at scrape time (nothing
+is counted twice on the hot path); formatting it is pure, so it runs off the event loop.
+Labels: venue, endpoint, phase, outcome, severity, channel, model: bounded by the
+configuration, never by traffic."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from prometheus_client import generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -15,26 +16,20 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from monitor.detect.state import Phase
-from monitor.detect.window import OUTCOMES
-from monitor.models import Severity
-from monitor.probes.histogram import Histogram
-
-if TYPE_CHECKING:
-    from monitor.app import Runtime
+from monitor.view import Buckets, MetricsSnapshot
 
 PREFIX = "exchange_monitor"
 
 
-def _buckets(histogram: Histogram) -> list[tuple[str, float]]:
-    return [(le, float(count)) for le, count in histogram.cumulative()]
+def _buckets(buckets: Buckets) -> list[tuple[str, float]]:
+    return [(le, float(count)) for le, count in buckets]
 
 
-class RuntimeCollector(Collector):
-    """Reads a running app.Runtime."""
+class SnapshotCollector(Collector):
+    """Yields the families of one snapshot."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(self, snapshot: MetricsSnapshot) -> None:
+        self._snapshot = snapshot
 
     def collect(self) -> Iterator[Metric]:
         yield from self._probes()
@@ -45,7 +40,6 @@ class RuntimeCollector(Collector):
         yield from self._llm()
 
     def _probes(self) -> Iterator[Metric]:
-        detector = self._runtime.detector
         duration = HistogramMetricFamily(
             f"{PREFIX}_probe_duration_seconds",
             "Probe duration, request to body read.",
@@ -64,12 +58,11 @@ class RuntimeCollector(Collector):
             "Age of the last market data.",
             labels=["venue", "endpoint"],
         )
-        for ep in detector.endpoints.values():
+        for ep in self._snapshot.endpoints:
             labels = [ep.venue, ep.endpoint]
-            duration.add_metric(labels, _buckets(ep.latency), ep.latency.total)
-            for outcome, total in zip(OUTCOMES, ep.outcome_totals, strict=True):
-                if total:
-                    outcomes.add_metric([*labels, outcome.value], total)
+            duration.add_metric(labels, _buckets(ep.latency), ep.latency_sum_s)
+            for outcome, total in ep.outcomes:
+                outcomes.add_metric([*labels, outcome], total)
             last = ep.last
             if last is not None:
                 success.add_metric(labels, 1.0 if last.outcome.is_success else 0.0)
@@ -78,7 +71,6 @@ class RuntimeCollector(Collector):
         yield from (duration, outcomes, success, age)
 
     def _venues(self) -> Iterator[Metric]:
-        detector = self._runtime.detector
         phases = HistogramMetricFamily(
             f"{PREFIX}_probe_phase_seconds",
             "Request phases: dns, connect (TCP and TLS), server, ttfb.",
@@ -94,72 +86,61 @@ class RuntimeCollector(Collector):
             "Share of the venue's request limit in use.",
             labels=["venue"],
         )
-        for venue in detector.venues.values():
-            for name, histogram in venue.phases.items():
-                phases.add_metric([venue.name, name], _buckets(histogram), histogram.total)
+        for venue in self._snapshot.venues:
+            for name, buckets, total in venue.phases:
+                phases.add_metric([venue.venue, name], _buckets(buckets), total)
             if venue.clock_offset_s is not None:
-                offset.add_metric([venue.name], venue.clock_offset_s)
-            used = [
-                e.last.rate_used_ratio
-                for e in venue.endpoints
-                if e.last and e.last.rate_used_ratio is not None
-            ]
-            if used:
-                usage.add_metric([venue.name], max(used))
+                offset.add_metric([venue.venue], venue.clock_offset_s)
+            if venue.rate_used_ratio is not None:
+                usage.add_metric([venue.venue], venue.rate_used_ratio)
         yield from (phases, offset, usage)
 
     def _self_health(self) -> Iterator[Metric]:
-        rt = self._runtime
+        me = self._snapshot.self_stats
         yield GaugeMetricFamily(
-            f"{PREFIX}_event_loop_lag_seconds", "Event-loop lag, latest.", value=rt.lag.current_s
+            f"{PREFIX}_event_loop_lag_seconds", "Event-loop lag, latest.", value=me.loop_lag_s
         )
         yield GaugeMetricFamily(
             f"{PREFIX}_results_queue_depth",
             "Results awaiting the detector.",
-            value=rt.results.qsize(),
+            value=me.queue_depth,
         )
         yield CounterMetricFamily(
-            f"{PREFIX}_results_dropped", "Results dropped: queue full.", value=rt.results.dropped
+            f"{PREFIX}_results_dropped", "Results dropped: queue full.", value=me.dropped
         )
         yield CounterMetricFamily(
             f"{PREFIX}_missed_ticks",
             "Probe ticks skipped: still busy.",
-            value=rt.stats.missed_ticks,
+            value=me.missed_ticks,
         )
         yield CounterMetricFamily(
             f"{PREFIX}_held_ticks",
             "Probe ticks skipped: venue back-off.",
-            value=rt.stats.held_ticks,
+            value=me.held_ticks,
         )
 
     def _alerts(self) -> Iterator[Metric]:
         firing = GaugeMetricFamily(
             f"{PREFIX}_alerts_firing", "Announced alerts firing.", labels=["severity"]
         )
-        counts = dict.fromkeys(Severity, 0)
-        for state in self._runtime.detector.book.active():
-            if state.phase is Phase.FIRING and state.announced:
-                counts[state.severity] += 1
-        for severity, count in counts.items():
-            firing.add_metric([severity.value], count)
+        for severity, count in self._snapshot.firing_by_severity.items():
+            firing.add_metric([severity], count)
         yield firing
 
     def _notifications(self) -> Iterator[Metric]:
         sent = CounterMetricFamily(
             f"{PREFIX}_notifications", "Notification deliveries.", labels=["channel", "result"]
         )
-        for name, channel in self._runtime.notifier.channels.items():
-            stats = channel.stats
+        for d in self._snapshot.deliveries:
             for result, value in (
-                ("sent", stats.sent),
-                ("failed", stats.failed),
-                ("dead_lettered", stats.dead),
+                ("sent", d.sent),
+                ("failed", d.failed),
+                ("dead_lettered", d.dead_lettered),
             ):
-                sent.add_metric([name, result], value)
+                sent.add_metric([d.channel, result], value)
         yield sent
 
     def _llm(self) -> Iterator[Metric]:
-        triage = self._runtime.notifier.triage
         calls = CounterMetricFamily(f"{PREFIX}_llm_calls", "LLM calls.", labels=["model"])
         failures = CounterMetricFamily(
             f"{PREFIX}_llm_failures", "LLM steps that fell back.", labels=["model"]
@@ -170,7 +151,8 @@ class RuntimeCollector(Collector):
         cost = CounterMetricFamily(
             f"{PREFIX}_llm_cost_usd", "LLM cost (price table).", labels=["model"]
         )
-        for model, usage in triage.budget.usage.items() if triage else ():
+        for usage in self._snapshot.llm:
+            model = usage.model
             calls.add_metric([model], usage.calls)
             failures.add_metric([model], usage.failures)
             tokens.add_metric([model, "prompt"], usage.prompt_tokens)
@@ -179,7 +161,8 @@ class RuntimeCollector(Collector):
         yield from (calls, failures, tokens, cost)
 
 
-def registry_for(runtime: Runtime) -> CollectorRegistry:
+def exposition(snapshot: MetricsSnapshot) -> bytes:
+    """The text exposition format of one snapshot (pure: safe in a worker thread)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RuntimeCollector(runtime))
-    return registry
+    registry.register(SnapshotCollector(snapshot))
+    return generate_latest(registry)

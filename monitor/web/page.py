@@ -1,15 +1,25 @@
 """The status page: server-rendered HTML with inline SVG charts drawn here. No build step, no
-CDN, no script: it works offline and refreshes itself. Every external text is escaped."""
+CDN, no script: it works offline and refreshes itself. Every external text is escaped.
+
+Its size is bounded whatever the history and the configuration: at most MAX_CARDS venue
+cards (the most troubled first) with charts for at most MAX_CHARTED endpoints, each chart of
+at most CHART_POINTS points; further venues are one table row each."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from monitor.detect.health import VenueHealth
 from monitor.models import AlertEvent, AlertKind
 from monitor.notify.render import iso
 from monitor.store.rollups import Rollup
+
+MAX_CARDS = 24
+MAX_CHARTED = 48  # endpoints drawn (two charts each)
+CHART_POINTS = 120
+INCIDENTS = 50
+TROUBLE = {"down": 0, "maintenance": 1, "degraded": 2, "unknown": 3, "up": 4}
 
 STATE_COLOR = {
     "up": "#2ca02c",
@@ -36,7 +46,7 @@ def esc(text: object) -> str:
 def chart(rollups: Sequence[Rollup], title: str) -> str:
     """P50/P95/P99 latency lines over the given minutes, as one inline SVG."""
     points = [r for r in rollups if r.p50_s is not None]
-    if len(points) < 2:
+    if len(points) < 2:  # the view bounds `rollups` to CHART_POINTS
         return (
             f'<svg width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{esc(title)}">'
             f'<text x="10" y="{HEIGHT // 2}" font-size="12" fill="#888">collecting data'
@@ -70,7 +80,20 @@ def chart(rollups: Sequence[Rollup], title: str) -> str:
     )
 
 
-def _venue_card(venue: VenueHealth, charts: dict[str, tuple[str, str]]) -> str:
+def carded(venues: Sequence[VenueHealth]) -> Sequence[VenueHealth]:
+    """The venues that get a card: all of them if few, else the most troubled first."""
+    if len(venues) <= MAX_CARDS:
+        return venues
+    return sorted(venues, key=lambda v: TROUBLE.get(v.state, len(TROUBLE)))[:MAX_CARDS]
+
+
+def charted(venues: Sequence[VenueHealth]) -> tuple[str, ...]:
+    """The endpoints whose charts the page draws."""
+    ids = [e.endpoint_id for v in carded(venues) for e in v.endpoints]
+    return tuple(ids[:MAX_CHARTED])
+
+
+def _venue_card(venue: VenueHealth, charts: Mapping[str, tuple[str, str]]) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} ms"
 
@@ -112,21 +135,62 @@ def _incident(event: AlertEvent) -> str:
     )
 
 
+def _summary(venues: Sequence[VenueHealth]) -> str:
+    states: dict[str, int] = {}
+    for v in venues:
+        states[v.state] = states.get(v.state, 0) + 1
+    endpoints = [e for v in venues for e in v.endpoints]
+    ok = sum(1 for e in endpoints if e.last_outcome in ("ok", "degraded"))
+    firing = sum(len(v.firing) for v in venues)
+    by_state = " · ".join(f"{n} {esc(state)}" for state, n in sorted(states.items()))
+    return (
+        f'<p class="summary">{len(venues)} venues ({by_state}) · {len(endpoints)} endpoints, '
+        f"{ok} answering · {firing} alerts firing</p>"
+    )
+
+
+def _others(venues: Sequence[VenueHealth]) -> str:
+    """One row per venue without a card."""
+    if not venues:
+        return ""
+    rows = "".join(
+        f"<tr><td>{esc(v.venue)}</td><td>{esc(v.state)}</td><td>{v.availability:.2%}</td>"
+        f"<td>{v.error_rate:.2%}</td><td>{esc(', '.join(v.firing) or '-')}</td></tr>"
+        for v in sorted(venues, key=lambda v: TROUBLE.get(v.state, len(TROUBLE)))
+    )
+    return (
+        f"<h2>Other venues ({len(venues)})</h2><table><tr><th>venue</th><th>state</th>"
+        f"<th>availability</th><th>errors</th><th>alerts</th></tr>{rows}</table>"
+    )
+
+
 def render_page(
     venues: Sequence[VenueHealth],
-    charts: dict[str, tuple[str, str]],
+    hour: Mapping[str, Sequence[Rollup]],
+    day: Mapping[str, Sequence[Rollup]],
     recent: Sequence[AlertEvent],
     refresh_s: int = 10,
 ) -> str:
-    cards = "".join(_venue_card(v, charts) for v in venues)
-    incidents = "".join(_incident(e) for e in reversed(recent[-50:]))
+    """`hour`/`day`: the charted endpoints' rollups; `recent`: alert events, newest first."""
+    cards = carded(venues)
+    charts = {
+        endpoint_id: (
+            chart(hour.get(endpoint_id, ()), f"{endpoint_id} last hour"),
+            chart(day.get(endpoint_id, ()), f"{endpoint_id} last day"),
+        )
+        for endpoint_id in charted(venues)
+    }
+    shown = {v.venue for v in cards}
+    others = _others([v for v in venues if v.venue not in shown])
+    incidents = "".join(_incident(e) for e in recent[:INCIDENTS])
     legend = "".join(f'<span style="color:{c}">■ {name}</span>' for _, c, name in SERIES)
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f'<meta http-equiv="refresh" content="{refresh_s}">'
         "<title>exchange-monitor</title>"
-        f"<style>{STYLE}</style></head><body><h1>exchange-monitor</h1>"
-        f'<p class="legend">latency: {legend}</p><div class="venues">{cards}</div>'
+        f"<style>{STYLE}</style></head><body><h1>exchange-monitor</h1>{_summary(venues)}"
+        f'<p class="legend">latency: {legend}</p>'
+        f'<div class="venues">{"".join(_venue_card(v, charts) for v in cards)}</div>{others}'
         "<h2>Recent incidents</h2><table><tr><th>time</th><th>event</th><th>severity</th>"
         f"<th>alert</th><th>summary</th></tr>{incidents}</table></body></html>"
     )

@@ -6,36 +6,37 @@ Bound to 127.0.0.1 by default. With a token set, the API and the page need
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hmac
-import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import orjson
 import pydantic
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.clock import Clock
-from monitor.detect.health import health
 from monitor.detect.silences import Silence
 from monitor.detect.thresholds import SilenceSettings
+from monitor.view import MonitorView
 from monitor.web.config import WebSettings
-from monitor.web.metrics import registry_for
-from monitor.web.page import chart, render_page
-from monitor.web.snapshots import alerts_snapshot, self_snapshot, status_snapshot
+from monitor.web.metrics import exposition
+from monitor.web.page import CHART_POINTS, INCIDENTS, charted, render_page
+from monitor.web.snapshots import RECENT_EVENTS, alerts_json, self_json, status_json
 
-if TYPE_CHECKING:
-    from monitor.app import Runtime
-
-RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+VIEW: web.AppKey[MonitorView] = web.AppKey("view")
 SETTINGS: web.AppKey[WebSettings] = web.AppKey("web_settings")
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 HOUR_S, DAY_S = 3600.0, 86400.0
+SERIES_LIMIT = 1440  # minutes per page of /api/v1/endpoints/{id}/series
 
 
-def _runtime(request: web.Request) -> Runtime:
-    return request.app[RUNTIME]
+def _view(request: web.Request) -> MonitorView:
+    return request.app[VIEW]
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
 
 def _authorized(request: web.Request, required: bool) -> bool:
@@ -69,42 +70,56 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    runtime = _runtime(request)
-    settings = request.app[SETTINGS]
-    lag_ms = runtime.lag.current_s * 1000
-    probing = runtime.stats.probes > 0 or not runtime.plan.probes
-    detecting = any(e.last is not None for e in runtime.detector.endpoints.values()) or not probing
-    ready = probing and detecting and lag_ms <= settings.ready_max_lag_ms
-    body = {"ready": ready, "probes": runtime.stats.probes, "loop_lag_ms": round(lag_ms, 2)}
+    me = await _view(request).self_stats()
+    lag_ms = me.loop_lag_s * 1000
+    probing = me.probes > 0 or not me.endpoints
+    detecting = me.detecting or not probing
+    ready = probing and detecting and lag_ms <= request.app[SETTINGS].ready_max_lag_ms
+    body = {"ready": ready, "probes": me.probes, "loop_lag_ms": round(lag_ms, 2)}
     return web.json_response(body, status=200 if ready else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(registry_for(_runtime(request)))
+    snapshot = await _view(request).metrics()
+    body = await asyncio.to_thread(exposition, snapshot)  # formatting is pure: off the loop
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def status(request: web.Request) -> web.Response:
-    return web.json_response(status_snapshot(_runtime(request)))
+    return _json(status_json(await _view(request).status()))
 
 
 async def alerts(request: web.Request) -> web.Response:
-    return web.json_response(alerts_snapshot(_runtime(request)))
+    view = _view(request)
+    return _json(alerts_json(await view.alerts(), await view.incidents(RECENT_EVENTS)))
 
 
 async def self_stats(request: web.Request) -> web.Response:
-    return web.json_response(self_snapshot(_runtime(request), request.app[CLOCK].monotonic()))
+    me = await _view(request).self_stats()
+    return _json(self_json(me, request.app[CLOCK].monotonic()))
 
 
 async def series(request: web.Request) -> web.Response:
-    runtime = _runtime(request)
     endpoint_id = request.match_info["endpoint_id"]
-    if endpoint_id not in runtime.detector.endpoints:
-        return web.json_response({"error": f"unknown endpoint {endpoint_id}"}, status=404)
-    hours = float(request.query.get("hours", "1"))
-    since = request.app[CLOCK].wall() - hours * HOUR_S
-    points = [dataclasses.asdict(r) for r in runtime.detector.rollups.series(endpoint_id, since)]
-    return web.json_response({"endpoint": endpoint_id, "minutes": points})
+    query = request.query
+    try:
+        limit = min(max(int(query.get("limit", SERIES_LIMIT)), 1), SERIES_LIMIT)
+        if "since" in query:
+            since = float(query["since"])
+        else:
+            since = request.app[CLOCK].wall() - float(query.get("hours", "1")) * HOUR_S
+    except ValueError as exc:
+        return _json({"error": f"bad query: {exc}"}, status=400)
+    found = await _view(request).series(endpoint_id, since, limit)
+    if found is None:
+        return _json({"error": f"unknown endpoint {endpoint_id}"}, status=404)
+    return _json(
+        {"endpoint": endpoint_id, "minutes": found.minutes, "next_since": found.next_since_s}
+    )
+
+
+async def list_silences(request: web.Request) -> web.Response:
+    return _json({"silences": await _view(request).silences()})
 
 
 async def add_silence(request: web.Request) -> web.Response:
@@ -112,37 +127,31 @@ async def add_silence(request: web.Request) -> web.Response:
         spec = SilenceSettings.model_validate_json(await request.read())
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
-        return web.json_response(
-            {"error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, status=400
-        )
-    silence = dataclasses.replace(Silence.from_settings(spec), id=uuid.uuid4().hex)
-    _runtime(request).detector.silences.add(silence)
-    return web.json_response({"id": silence.id}, status=201)
+        return _json({"error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, 400)
+    silence_id = await _view(request).add_silence(Silence.from_settings(spec))
+    return _json({"id": silence_id}, status=201)
 
 
 async def delete_silence(request: web.Request) -> web.Response:
-    removed = _runtime(request).detector.silences.remove(request.match_info["silence_id"])
-    return web.json_response({"removed": removed}, status=200 if removed else 404)
+    removed = await _view(request).expire_silence(request.match_info["silence_id"])
+    return _json({"removed": removed}, status=200 if removed else 404)
 
 
 async def page(request: web.Request) -> web.Response:
-    runtime = _runtime(request)
+    view = _view(request)
     now = request.app[CLOCK].wall()
-    rollups = runtime.detector.rollups
-    charts = {
-        endpoint_id: (
-            chart(rollups.series(endpoint_id, now - HOUR_S), f"{endpoint_id} last hour"),
-            chart(rollups.series(endpoint_id, now - DAY_S), f"{endpoint_id} last day"),
-        )
-        for endpoint_id in runtime.detector.endpoints
-    }
-    body = render_page(health(runtime.detector), charts, list(runtime.notifier.recent))
+    venues = await view.status()
+    shown = charted(venues)
+    hour = await view.charts(shown, now - HOUR_S, CHART_POINTS)
+    day = await view.charts(shown, now - DAY_S, CHART_POINTS)
+    recent = await view.incidents(INCIDENTS)
+    body = await asyncio.to_thread(render_page, venues, hour, day, recent)
     return web.Response(text=body, content_type="text/html")
 
 
-def make_app(runtime: Runtime, settings: WebSettings, clock: Clock) -> web.Application:
+def make_app(view: MonitorView, settings: WebSettings, clock: Clock) -> web.Application:
     app = web.Application(middlewares=[auth])
-    app[RUNTIME] = runtime
+    app[VIEW] = view
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app.router.add_get("/healthz", healthz)
@@ -152,6 +161,7 @@ def make_app(runtime: Runtime, settings: WebSettings, clock: Clock) -> web.Appli
     app.router.add_get("/api/v1/alerts", alerts)
     app.router.add_get("/api/v1/self", self_stats)
     app.router.add_get("/api/v1/endpoints/{endpoint_id}/series", series)
+    app.router.add_get("/api/v1/silences", list_silences)
     app.router.add_post("/api/v1/silences", add_silence)
     app.router.add_delete("/api/v1/silences/{silence_id}", delete_silence)
     app.router.add_get("/", page)
@@ -159,10 +169,10 @@ def make_app(runtime: Runtime, settings: WebSettings, clock: Clock) -> web.Appli
 
 
 async def serve(
-    runtime: Runtime, settings: WebSettings, clock: Clock, ready: Callable[[int], Any]
+    view: MonitorView, settings: WebSettings, clock: Clock, ready: Callable[[int], Any]
 ) -> None:
     """Serve until cancelled; `ready(port)` is called once listening."""
-    app = make_app(runtime, settings, clock)
+    app = make_app(view, settings, clock)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:

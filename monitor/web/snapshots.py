@@ -1,49 +1,46 @@
-"""The JSON the API serves (and the dashboard draws), built from a running Runtime."""
+"""The JSON the API serves (and the dashboard draws), built from the view's records. The
+records are frozen dataclasses: orjson serialises them as they are, fast."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from monitor.detect.health import health
-from monitor.detect.state import fingerprint
+import orjson
+
+from monitor.detect.health import VenueHealth
+from monitor.models import AlertEvent
 from monitor.notify.payload import alert_json
+from monitor.view import ActiveAlert, MonitorView, SelfStats
 
-if TYPE_CHECKING:
-    from monitor.app import Runtime
-
-
-def status_snapshot(runtime: Runtime) -> dict[str, Any]:
-    return {"venues": [dataclasses.asdict(v) for v in health(runtime.detector)]}
+RECENT_EVENTS = 200  # alert events /api/v1/alerts lists, newest first
 
 
-def self_snapshot(runtime: Runtime, now_s: float) -> dict[str, Any]:
+def status_json(venues: Sequence[VenueHealth]) -> dict[str, Any]:
+    return {"venues": venues}
+
+
+def self_json(me: SelfStats, now_s: float) -> dict[str, Any]:
     """The monitor's own figures: what the benchmark reads."""
-    stats = runtime.stats
     return {
         "at_s": now_s,
-        "probes": stats.probes,
-        "missed_ticks": stats.missed_ticks,
-        "held_ticks": stats.held_ticks,
-        "dropped": runtime.results.dropped,
-        "loop_lag_s": runtime.lag.current_s,
-        "detector_us_per_result": runtime.detector.cost.us_per_result,
-        "sched_lag": {"bounds": list(stats.sched_lag.bounds), "counts": stats.sched_lag.counts},
-        "latency": {"bounds": list(stats.latency.bounds), "counts": stats.latency.counts},
+        "probes": me.probes,
+        "missed_ticks": me.missed_ticks,
+        "held_ticks": me.held_ticks,
+        "dropped": me.dropped,
+        "loop_lag_s": me.loop_lag_s,
+        "detector_us_per_result": me.detector_us_per_result,
+        "sched_lag": me.sched_lag,
+        "latency": me.latency,
     }
 
 
-def alerts_snapshot(runtime: Runtime) -> dict[str, Any]:
-    active = [
-        {
-            "fingerprint": fingerprint(s.key),
-            "severity": s.severity.value,
-            "summary": s.summary,
-            "phase": s.phase.value,
-            "announced": s.announced,
-            "flapping": s.flapping,
-            "started_at_s": s.started_at_s,
-        }
-        for s in runtime.detector.book.active()
-    ]
-    return {"active": active, "recent": [alert_json(e) for e in reversed(runtime.notifier.recent)]}
+def alerts_json(active: Sequence[ActiveAlert], recent: Sequence[AlertEvent]) -> dict[str, Any]:
+    return {"active": active, "recent": [alert_json(e) for e in recent]}
+
+
+async def dashboard_snapshot(view: MonitorView) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What /api/v1/status and /api/v1/alerts would answer, as plain JSON values."""
+    status = status_json(await view.status())
+    alerts = alerts_json(await view.alerts(), await view.incidents(RECENT_EVENTS))
+    return orjson.loads(orjson.dumps(status)), orjson.loads(orjson.dumps(alerts))

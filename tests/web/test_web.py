@@ -49,6 +49,8 @@ async def check_surfaces(url: str, seen: dict[str, Any]) -> None:
         async with session.post(f"{url}/api/v1/silences", json=silence, headers=auth) as r:
             created = await r.json()
             seen["silence"] = r.status
+        async with session.get(f"{url}/api/v1/silences", headers=auth) as r:
+            seen["silences"] = [s["id"] for s in (await r.json())["silences"]]
         async with session.delete(f"{url}/api/v1/silences/{created['id']}", headers=auth) as r:
             seen["silence_deleted"] = r.status
         async with session.get(f"{url}/", headers=auth) as r:
@@ -101,6 +103,7 @@ async def test_surfaces_of_a_running_monitor(tmp_path: Path) -> None:
     assert seen["alerts"]["recent"][0]["triage"]["source"] == "rules"
     assert seen["series"] == 200
     assert seen["silence"] == 201 and seen["silence_deleted"] == 200
+    assert len(seen["silences"]) == 1 and seen["silences"][0]
     assert "<svg" in seen["page"] and "okx" in seen["page"] and "down" in seen["page"]
     metrics = seen["metrics"]
     for name in (

@@ -28,6 +28,7 @@ from monitor.notify import SINKS
 from monitor.notify.base import SinkContext
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
+from monitor.probes.body import BodyLimits
 from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag, SelfHealthReporter, loop_lag_ticker
 from monitor.probes.http import HttpProbe
@@ -227,7 +228,8 @@ def _start_stages(
     feedback = VenueFeedback()
     for p in runtime.plan.probes:
         session = http.cold if p.fresh_connection else http.warm
-        probe = HttpProbe(p, session, clock, settings.body_max_bytes, feedback, settings.origin)
+        limits = BodyLimits(settings.body_max_bytes, settings.body_max_ratio)
+        probe = HttpProbe(p, session, clock, limits, feedback, settings.origin)
         loop = probe_loop(probe, clock, gate, bus, runtime.lag, runtime.stats, feedback)
         tg.create_task(loop, name=f"probe:{p.endpoint_id}")
     tg.create_task(detector_loop(runtime.detector, runtime.results, clock), name="detector")

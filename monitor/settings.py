@@ -179,7 +179,8 @@ class Settings(BaseSettings):
     fresh_connection: bool = False
     max_in_flight: PositiveInt = 2000
     global_rate_per_s: PositiveFloat = 20_000.0
-    body_max_bytes: PositiveInt = 1024 * 1024
+    body_max_bytes: PositiveInt = 256 * 1024  # decoded; bounds memory and parse time
+    body_max_ratio: Annotated[float, Field(gt=1, allow_inf_nan=False)] = 200.0
     queue_size: PositiveInt = 100_000
     loop_lag_tick_s: PositiveFloat = 0.1
     shutdown_grace_s: PositiveFloat = 5.0

@@ -1,53 +1,53 @@
-"""One HTTP probe: request under a deadline, capped body read, venue interpretation."""
+"""One HTTP probe: request under a deadline, capped body read, secrets scrubbed, venue
+interpretation."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping
 
 import aiohttp
 
 from monitor.clock import Clock
+from monitor.exchanges import Interpretation
 from monitor.models import UNKNOWN_ORIGIN, Origin, Outcome, ProbeResult
+from monitor.probes.body import Body, BodyLimits, read_body
 from monitor.probes.failures import classify_failure
 from monitor.probes.feedback import ClockOffsets
 from monitor.probes.plan import ProbePlan
 from monitor.probes.tracing import PhaseTimer
-
-
-async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | None:
-    """The body, or None as soon as it is known to exceed `cap` bytes (nothing more is read)."""
-    length = response.content_length
-    if length is not None:
-        return None if length > cap else await response.read()
-    chunks = bytearray()
-    while True:
-        chunk = await response.content.read(cap + 1 - len(chunks))
-        if not chunk:
-            return bytes(chunks)
-        chunks += chunk
-        if len(chunks) > cap:
-            return None
+from monitor.secrets import Scrubber
 
 
 class HttpProbe:
     """Measures one endpoint. `run()` never raises for a target failure (style rule 10)."""
 
-    __slots__ = ("_body_cap", "_clock", "_offsets", "_origin", "_plan", "_session", "_timer")
+    __slots__ = (
+        "_clock",
+        "_limits",
+        "_offsets",
+        "_origin",
+        "_plan",
+        "_scrubber",
+        "_session",
+        "_timer",
+    )
 
     def __init__(
         self,
         plan: ProbePlan,
         session: aiohttp.ClientSession,
         clock: Clock,
-        body_max_bytes: int,
+        limits: BodyLimits,
         offsets: ClockOffsets | None = None,
         origin: Origin = UNKNOWN_ORIGIN,
     ) -> None:
         self._plan = plan
         self._session = session
         self._clock = clock
-        self._body_cap = body_max_bytes
+        self._limits = limits
+        self._scrubber = Scrubber(plan.scrub)
         self._timer = PhaseTimer()
         self._offsets = offsets
         self._origin = origin
@@ -65,6 +65,21 @@ class HttpProbe:
     def plan(self) -> ProbePlan:
         return self._plan
 
+    def _interpret(
+        self, status: int, headers: Mapping[str, str], data: bytes, now_s: float
+    ) -> Interpretation:
+        """The venue's verdict on a body scrubbed of every secret, so that no text taken
+        from it (then shortened) can carry one; its texts are scrubbed again on the way out."""
+        scrub = self._scrubber
+        verdict = self._plan.interpret(status, headers, scrub.body(data), now_s)
+        return dataclasses.replace(
+            verdict,
+            detail=scrub.text(verdict.detail),
+            data_seq=scrub.text(verdict.data_seq),
+            venue_status=scrub.text(verdict.venue_status),
+            permissions=scrub.text(verdict.permissions),
+        )
+
     async def run(self, scheduled_s: float, sched_lag_s: float, loop_lag_s: float) -> ProbeResult:
         plan, clock, timer = self._plan, self._clock, self._timer
         timer.reset()
@@ -72,7 +87,7 @@ class HttpProbe:
         method, url, request_headers, request_body = self._request(wall0)
         status: int | None = None
         headers: Mapping[str, str] = {}
-        body: bytes | None = b""
+        body: Body | None = None
         try:
             async with asyncio.timeout(plan.timeout_s):
                 async with self._session.request(
@@ -85,7 +100,7 @@ class HttpProbe:
                 ) as response:
                     status = response.status
                     headers = response.headers
-                    body = await read_capped(response, self._body_cap)
+                    body = await read_body(response, self._limits)
         except Exception as exc:
             mapped = classify_failure(exc)
             if mapped is None:
@@ -109,7 +124,8 @@ class HttpProbe:
             )
         t1 = clock.monotonic()
         phases = timer.phases(t0, t1, complete=True)
-        if body is None:
+        assert body is not None  # the request completed
+        if body.data is None:
             return ProbeResult(
                 plan.endpoint_id,
                 plan.venue,
@@ -121,16 +137,13 @@ class HttpProbe:
                 sched_lag_s,
                 loop_lag_s,
                 status=status,
-                detail=f"body over {self._body_cap} bytes",
+                detail=body.refusal,
                 phases=phases,
+                body_bytes=body.read_bytes,
                 fresh_connection=plan.fresh_connection,
                 origin=self._origin,
             )
-        verdict = plan.interpret(status or 0, headers, body, wall0 + (t1 - t0))
-        detail = verdict.detail
-        for secret in plan.scrub:
-            if detail and secret in detail:
-                detail = detail.replace(secret, "[redacted]")
+        verdict = self._interpret(status or 0, headers, body.data, wall0 + (t1 - t0))
         offset = uncertainty = None
         if verdict.server_time_s is not None:
             # The server stamped its time between our headers going out and its headers
@@ -151,9 +164,9 @@ class HttpProbe:
             sched_lag_s,
             loop_lag_s,
             status=status,
-            detail=detail,
+            detail=verdict.detail,
             phases=phases,
-            body_bytes=len(body),
+            body_bytes=body.read_bytes,
             fresh_connection=plan.fresh_connection,
             server_time_s=verdict.server_time_s,
             clock_offset_s=offset,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from monitor.exchanges import EXCHANGES, EndpointKind, ExchangeProfile, Interpretation
 from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.exchanges.signing import KeyMaterial, SignedRequest
+from monitor.secrets import secret_values
 from monitor.settings import ProbeOptions, Settings, TargetSettings
 
 Interpreter = Callable[[int, Mapping[str, str], bytes, float], Interpretation]
@@ -38,7 +39,7 @@ class ProbePlan:
     # Signed probes: builds the request at send time from a timestamp in ms.
     sign: Callable[[int], SignedRequest] | None = dataclasses.field(default=None, repr=False)
     use_server_time: bool = False  # sign with our clock corrected by the venue's offset
-    # Secret values scrubbed from anything the venue says back (an echoed key, say).
+    # Every configured secret, scrubbed from anything the target says back (an echoed key).
     scrub: tuple[str, ...] = dataclasses.field(default=(), repr=False)
 
 
@@ -122,9 +123,6 @@ def _account_probe(settings: Settings, profile: ExchangeProfile) -> ProbePlan | 
         interpret=functools.partial(profile.interpret, endpoint),
         sign=functools.partial(signer.sign, endpoint.method, base, endpoint.path),
         use_server_time=creds.use_server_time,
-        scrub=tuple(
-            s.get_secret_value() for s in (creds.api_key, creds.api_secret, creds.passphrase) if s
-        ),
     )
 
 
@@ -162,8 +160,9 @@ def build_plan(settings: Settings) -> Plan:
         probes.append(_target_probe(settings, target))
         if target.budget_per_min is not None:
             budgets[target.name] = target.budget_per_min
+    secrets = secret_values(settings)
     spread = tuple(
-        dataclasses.replace(p, offset_s=spread_offset(i, p.interval_s))
+        dataclasses.replace(p, offset_s=spread_offset(i, p.interval_s), scrub=secrets)
         for i, p in enumerate(probes)
     )
     return Plan(spread, budgets)

@@ -9,6 +9,7 @@ import aiohttp
 from monitor.clock import SystemClock
 from monitor.exchanges import EndpointKind
 from monitor.exchanges.http_target import HttpCheck, interpret_http
+from monitor.probes.body import BodyLimits
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import ProbePlan
 
@@ -38,4 +39,5 @@ def http_probe(
     cap: int = 1 << 20,
     check: HttpCheck | None = None,
 ) -> HttpProbe:
-    return HttpProbe(http_plan(url, timeout_s=timeout_s, check=check), session, SystemClock(), cap)
+    plan = http_plan(url, timeout_s=timeout_s, check=check)
+    return HttpProbe(plan, session, SystemClock(), BodyLimits(cap))

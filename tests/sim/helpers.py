@@ -6,6 +6,7 @@ import aiohttp
 
 from monitor.clock import Clock, SystemClock
 from monitor.models import ProbeResult
+from monitor.probes.body import BodyLimits
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import build_plan
 from monitor.settings import Settings
@@ -23,6 +24,7 @@ async def probe_all(
 ) -> dict[str, ProbeResult]:
     settings = point_at_sim(Settings(timeout_s=timeout_s), cluster.urls)
     probes = [
-        HttpProbe(p, session, clock or SystemClock(), cap) for p in build_plan(settings).probes
+        HttpProbe(p, session, clock or SystemClock(), BodyLimits(cap))
+        for p in build_plan(settings).probes
     ]
     return {p.plan.endpoint_id: await p.run(0.0, 0.0, 0.0) for p in probes}

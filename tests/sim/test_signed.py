@@ -14,6 +14,7 @@ from monitor.app import Sessions
 from monitor.clock import SystemClock
 from monitor.exchanges import EXCHANGES
 from monitor.models import Outcome, ProbeResult
+from monitor.probes.body import BodyLimits
 from monitor.probes.feedback import VenueFeedback
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import build_plan
@@ -45,7 +46,7 @@ async def probe_account(
 ) -> ProbeResult:
     settings = with_credentials(point_at_sim(Settings(), sim.urls), {venue: creds})
     (plan,) = [p for p in build_plan(settings).probes if p.endpoint_id == f"{venue}.account"]
-    probe = HttpProbe(plan, session, SystemClock(), 1 << 20, measured(offsets or {}))
+    probe = HttpProbe(plan, session, SystemClock(), BodyLimits(1 << 20), measured(offsets or {}))
     return await probe.run(0.0, 0.0, 0.0)
 
 
@@ -146,7 +147,9 @@ async def test_an_echoed_key_is_scrubbed(http: Sessions) -> None:
             {"binance": canary},
         )
         (plan,) = [p for p in build_plan(settings).probes if p.endpoint == "account"]
-        result = await HttpProbe(plan, http.warm, SystemClock(), 1 << 20).run(0.0, 0.0, 0.0)
+        result = await HttpProbe(plan, http.warm, SystemClock(), BodyLimits(1 << 20)).run(
+            0.0, 0.0, 0.0
+        )
     finally:
         await server.close()
     assert result.auth_problem == "key"

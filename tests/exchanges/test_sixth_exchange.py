@@ -45,6 +45,7 @@ from monitor.exchanges.sim_wire import (
     same,
 )
 from monitor.models import Outcome, ProbeResult
+from monitor.probes.body import BodyLimits
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import build_plan
 from monitor.settings import Settings
@@ -336,7 +337,7 @@ async def probe_venue(
         creds = sim_credentials(sim.keys, GEMINI.name, sim.urls[GEMINI.name])
         settings = with_credentials(settings, {GEMINI.name: creds})
     plan = build_plan(settings)
-    probes = [HttpProbe(p, http.warm, SystemClock(), 1 << 20) for p in plan.probes]
+    probes = [HttpProbe(p, http.warm, SystemClock(), BodyLimits(1 << 20)) for p in plan.probes]
     return {p.plan.endpoint_id: await p.run(0.0, 0.0, 0.0) for p in probes}
 
 
@@ -370,5 +371,5 @@ async def test_a_wrong_secret_is_refused_by_its_simulator(
     wrong = creds.model_copy(update={"api_secret": pydantic.SecretStr("not-the-secret")})
     settings = with_credentials(point_at_sim(Settings(), sixth_sim.urls), {"gemini": wrong})
     (plan,) = [p for p in build_plan(settings).probes if p.endpoint == "account"]
-    result = await HttpProbe(plan, http.warm, SystemClock(), 1 << 20).run(0.0, 0.0, 0.0)
+    result = await HttpProbe(plan, http.warm, SystemClock(), BodyLimits(1 << 20)).run(0.0, 0.0, 0.0)
     assert result.outcome is Outcome.AUTH_ERROR and result.auth_problem == "signature"

@@ -20,6 +20,8 @@ from monitor.clock import Clock
 from monitor.detect.catalogue import EndpointInfo, ThresholdsLookup
 from monitor.detect.detector import Detector, detector_loop, detector_ticker
 from monitor.detect.health import health
+from monitor.detect.ruleset import RULES
+from monitor.detect.spec import RuleBook
 from monitor.detect.thresholds import Thresholds
 from monitor.exchanges import EXCHANGES
 from monitor.live_view import LiveView
@@ -148,10 +150,12 @@ def thresholds_lookup(settings: Settings) -> ThresholdsLookup:
     return lookup
 
 
-def make_detector(settings: Settings, plan: Plan, clock: Clock, bus: LocalBus) -> Detector:
+def make_detector(
+    settings: Settings, plan: Plan, clock: Clock, bus: LocalBus, rules: RuleBook = RULES
+) -> Detector:
     catalogue = endpoint_catalogue(plan)
     lookup = thresholds_lookup(settings)
-    return Detector(settings.detect, catalogue, lookup, clock, bus, settings.origin)
+    return Detector(settings.detect, catalogue, lookup, clock, bus, settings.origin, rules)
 
 
 def make_triage(

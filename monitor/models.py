@@ -7,6 +7,8 @@ import dataclasses
 import enum
 from typing import Any
 
+from monitor.facts import Facts
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Origin:
@@ -121,7 +123,7 @@ class Evidence:
     window: dict[str, Any]  # WindowStats as a dict: percentiles, error rate, outcome counts
     recent_outcomes: tuple[str, ...] = ()  # newest first
     recent_errors: tuple[str, ...] = ()  # truncated venue error details, newest first
-    facts: dict[str, Any] = dataclasses.field(default_factory=dict)  # offsets, bans, usage...
+    facts: Facts = dataclasses.field(default_factory=Facts)  # offsets, bans, usage...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ import itertools
 from array import array
 from collections.abc import Sequence
 
-from monitor.detect.detector import MONITOR, Detector
+from monitor.detect.detector import Detector
 from monitor.detect.rules import Rule
+from monitor.detect.spec import MONITOR
 from monitor.detect.state import AlertState, Phase, fingerprint
 from monitor.detect.tracker import VenueTracker
 from monitor.detect.window import ERROR_OUTCOMES, WindowStats, quantile
@@ -83,7 +84,7 @@ def venue_health(
 
     return VenueHealth(
         venue=venue.name,
-        state=_state(venue, {s.key[0].value for s in firing}, network_down),
+        state=_state(venue, {s.key[0] for s in firing}, network_down),
         availability=sum(s.availability * s.samples for s in stats) / samples if samples else 1.0,
         error_rate=_failures(stats) / samples if samples else 0.0,
         latency_mean_ms=round(sum(latencies) / len(latencies) * 1000, 2) if latencies else None,

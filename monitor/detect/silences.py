@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from monitor.detect.rules import Rule
 from monitor.detect.thresholds import SilenceSettings
 
 
@@ -28,10 +27,10 @@ class Silence:
     def active(self, now_s: float) -> bool:
         return (self.starts_at_s is None or self.starts_at_s <= now_s) and now_s < self.ends_at_s
 
-    def covers(self, rule: Rule, venue: str, endpoint: str | None, now_s: float) -> bool:
+    def covers(self, rule: str, venue: str, endpoint: str | None, now_s: float) -> bool:
         return (
             self.active(now_s)
-            and (self.rule is None or self.rule == rule.value)
+            and (self.rule is None or self.rule == rule)
             and (self.venue is None or self.venue == venue)
             and (self.endpoint is None or self.endpoint == endpoint)
         )
@@ -46,7 +45,7 @@ class SilenceBook:
     def add(self, silence: Silence) -> None:
         self._silences.append(silence)
 
-    def covers(self, rule: Rule, venue: str, endpoint: str | None, now_s: float) -> bool:
+    def covers(self, rule: str, venue: str, endpoint: str | None, now_s: float) -> bool:
         if not self._silences:
             return False
         self._silences = [s for s in self._silences if now_s < s.ends_at_s]

@@ -14,16 +14,15 @@ import enum
 from collections.abc import Callable, Iterator
 
 from monitor.clock import Clock
-from monitor.detect.rules import Finding, Rule
+from monitor.detect.rules import Finding
+from monitor.detect.spec import AlertKey
 from monitor.detect.thresholds import DetectSettings
 from monitor.models import AlertEvent, AlertKind, Evidence, Severity
-
-AlertKey = tuple[Rule, str, str | None]  # rule, venue, endpoint
 
 
 def fingerprint(key: AlertKey) -> str:
     rule, venue, endpoint = key
-    return f"{rule.value}/{venue}" + (f"/{endpoint}" if endpoint else "")
+    return f"{rule}/{venue}" + (f"/{endpoint}" if endpoint else "")
 
 
 class Phase(enum.Enum):
@@ -161,7 +160,7 @@ class AlertBook:
         return AlertEvent(
             kind=kind,
             fingerprint=fingerprint(state.key),
-            rule=rule.value,
+            rule=str(rule),
             severity=state.severity,
             venue=venue,
             endpoint=endpoint,

@@ -68,9 +68,12 @@ class EndpointTracker:
         return self.last is not None and self.last.outcome in NETWORK_OUTCOMES
 
     def observe(self, result: ProbeResult, now: float, trusted: bool) -> None:
+        """Track one result. An untrusted one (measured while the monitor itself lagged)
+        gives no latency, and its timeout stays out of the error rate: our stall, not the
+        target's. It still counts in the failure streak, so a real outage still alerts."""
         outcome = result.outcome
         latency = result.latency_s if trusted and outcome.is_success else None
-        self.window.add(now, outcome, latency)
+        self.window.add(now, outcome, latency, trusted or outcome is not Outcome.TIMEOUT)
         self.latency.record(result.latency_s)
         self.outcome_totals[CODE[outcome]] += 1
         if outcome in ERROR_OUTCOMES:

@@ -91,8 +91,11 @@ class Window:
     def __len__(self) -> int:
         return self._size
 
-    def add(self, t: float, outcome: Outcome, latency_s: float | None) -> None:
-        """Append a sample; `latency_s` None = not a trusted served latency."""
+    def add(
+        self, t: float, outcome: Outcome, latency_s: float | None, counted: bool = True
+    ) -> None:
+        """Append a sample; `latency_s` None = not a trusted served latency; `counted`
+        False = kept out of the error rate from the start."""
         self.expire(t)
         if self._size == self._max_samples:
             self._drop_oldest()
@@ -102,15 +105,16 @@ class Window:
             self._times.append(t)
             self._lat.append(lat)
             self._codes.append(code)
-            self._counted.append(1)
+            self._counted.append(counted)
             slot = len(self._times) - 1
         else:
             slot = (self._head + self._size) % self._max_samples
             self._times[slot], self._lat[slot] = t, lat
-            self._codes[slot], self._counted[slot] = code, 1
+            self._codes[slot], self._counted[slot] = code, counted
         self._size += 1
-        self._total += 1
-        self._errors += code in _ERROR_CODES
+        if counted:
+            self._total += 1
+            self._errors += code in _ERROR_CODES
         self._outcome_counts[code] += 1
         if latency_s is not None:
             bisect.insort(self._sorted, self._lat[slot])

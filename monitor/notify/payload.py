@@ -52,7 +52,7 @@ def alert_json(event: AlertEvent) -> dict[str, Any]:
             "window": event.evidence.window,
             "recent_outcomes": list(event.evidence.recent_outcomes),
             "recent_errors": list(event.evidence.recent_errors),
-            "facts": event.evidence.facts,
+            "facts": event.evidence.facts.as_json(),
         },
     }
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from monitor.detect.ruleset import RULES
+from monitor.detect.spec import RuleBook
+from monitor.facts import Facts, Shown
 from monitor.models import AlertEvent, AlertKind, Severity
 from monitor.notify.base import Notification
 
@@ -26,6 +29,7 @@ COLOR = {  # Slack/Discord/Feishu colours by severity
 }
 RESOLVED_COLOR = "#2ca02c"
 MAX_EVENTS_SHOWN = 20
+MAX_FACTS_SHOWN = 4
 
 
 def iso(ts: float) -> str:
@@ -69,31 +73,26 @@ def title(notification: Notification) -> str:
     return f"{len(events)} alerts: {', '.join(parts)}"
 
 
-_MEASURED = (
-    ("latency_p95_ms", "p95 {:.0f} ms"),
-    ("latency_ms", "latency {:.0f} ms"),
-    ("error_rate", "error rate {:.1%}"),
-    ("streak", "{} failures in a row"),
-    ("longest_streak", "{} failures in a row"),
-    ("clock_offset_ms", "clock offset {:+.0f} ms"),
-    ("used_ratio", "{:.0%} of rate limit used"),
-    ("data_age_s", "data {:.0f} s old"),
-    ("retry_after_s", "retry after {:.0f} s"),
-    ("status", "HTTP {}"),
-)
+def shown_value(shown: Shown, facts: Facts) -> str | None:
+    """One fact as it reads in an alert text, or None when it was not measured."""
+    value = shown.value(facts)
+    if value is None or isinstance(value, bool | dict):
+        return None
+    if shown.is_time and isinstance(value, int | float):
+        return shown.template.format(iso(value))
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value)
+    return shown.template.format(value)
 
 
-def measured(event: AlertEvent) -> str:
+def measured(event: AlertEvent, book: RuleBook = RULES) -> str:
+    """The facts the event's rule shows (its RuleSpec's `shows`), the first four measured."""
+    spec = book.get(event.rule)
+    if spec is None:
+        return ""
     facts = event.evidence.facts
-    shown = []
-    for name, template in _MEASURED:
-        value = facts.get(name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            shown.append(template.format(value))
-    ban = facts.get("ban_until_s")
-    if isinstance(ban, int | float):
-        shown.append(f"banned until {iso(ban)}")
-    return ", ".join(shown[:4])
+    shown = (shown_value(s, facts) for s in spec.shows)
+    return ", ".join([text for text in shown if text is not None][:MAX_FACTS_SHOWN])
 
 
 def event_line(event: AlertEvent, esc: Escaper) -> str:

@@ -9,22 +9,31 @@ from monitor.app import make_detector as build_detector
 from monitor.bus.base import Subscription
 from monitor.bus.local import LocalBus
 from monitor.detect.detector import Detector
+from monitor.detect.ruleset import RULES
+from monitor.detect.spec import RuleBook
 from monitor.exchanges import EndpointKind
-from monitor.models import AlertEvent, Outcome, ProbeResult
+from monitor.models import (
+    UNKNOWN_ORIGIN,
+    AlertEvent,
+    Outcome,
+    ProbeResult,
+    SelfHealth,
+    SubscriberDrops,
+)
 from monitor.probes.plan import ProbePlan, build_plan
 from monitor.settings import Settings
 from tests.fakes import FakeClock
 
 
 def make_detector(
-    clock: FakeClock, settings: Settings | None = None
+    clock: FakeClock, settings: Settings | None = None, rules: RuleBook = RULES
 ) -> tuple[Detector, Subscription[AlertEvent], list[ProbePlan]]:
     """A detector publishing on a bus, and a subscription to the alerts it publishes."""
     settings = settings or Settings(interval_s=1.0)
     plan = build_plan(settings)
     bus = LocalBus()
     alerts = bus.subscribe(AlertEvent, "test", 100_000)
-    return build_detector(settings, plan, clock, bus), alerts, list(plan.probes)
+    return build_detector(settings, plan, clock, bus, rules), alerts, list(plan.probes)
 
 
 class HealthyModel:
@@ -77,6 +86,12 @@ class HealthyModel:
         if p.venue == "binance":
             facts["rate_used_ratio"] = rng.uniform(0.001, 0.02)
         return facts
+
+
+def stalled(clock: FakeClock, lag_s: float, dropped: int = 0) -> SelfHealth:
+    """The SelfHealth record of a loop that lagged `lag_s` (and dropped results)."""
+    drops = (SubscriberDrops("detector", "probe_result", dropped),)
+    return SelfHealth(UNKNOWN_ORIGIN, clock.wall(), lag_s, 0, 0, 0, drops)
 
 
 def drain(alerts: Subscription[AlertEvent]) -> list[AlertEvent]:

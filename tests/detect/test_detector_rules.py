@@ -7,16 +7,13 @@ from typing import Any
 
 from monitor.detect.thresholds import DetectSettings, SilenceSettings, Thresholds
 from monitor.models import (
-    UNKNOWN_ORIGIN,
     AlertKind,
     Outcome,
-    SelfHealth,
     Severity,
-    SubscriberDrops,
 )
 from monitor.probes.plan import ProbePlan
 from monitor.settings import Settings
-from tests.detect.helpers import HealthyModel, drain, make_detector
+from tests.detect.helpers import HealthyModel, drain, make_detector, stalled
 from tests.fakes import FakeClock
 
 
@@ -45,11 +42,6 @@ class Scenario:
 
     def events(self) -> list[tuple[str, str, str]]:
         return [(e.kind.value, e.fingerprint, e.severity.value) for e in drain(self.alerts)]
-
-
-def stalled(clock: FakeClock, lag_s: float, dropped: int = 0) -> SelfHealth:
-    drops = (SubscriberDrops("detector", "probe_result", dropped),)
-    return SelfHealth(UNKNOWN_ORIGIN, clock.wall(), lag_s, 0, 0, 0, drops)
 
 
 def slow(ms: float) -> dict[str, Any]:
@@ -189,4 +181,4 @@ def test_ban_is_critical_and_carries_its_end(fake_clock: FakeClock) -> None:
     events = drain(s.alerts)
     assert [(e.kind, e.fingerprint) for e in events] == [(AlertKind.FIRING, "RATE_LIMITED/binance")]
     assert events[0].severity is Severity.CRITICAL
-    assert events[0].evidence.facts["ban_until_s"] == ban["ban_until_s"]
+    assert events[0].evidence.facts.ban_until_s == ban["ban_until_s"]

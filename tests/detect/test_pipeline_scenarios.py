@@ -124,7 +124,8 @@ async def test_hard_failure_alerts_within_three_probes_and_resolves(
     async with pipeline(body_max_bytes=1 << 16) as h:
         await h.sim.apply(rule)
         fired = await h.expect(AlertKind.FIRING, fingerprint)
-        streak = fired.evidence.facts.get("longest_streak", fired.evidence.facts.get("streak"))
+        facts = fired.evidence.facts
+        streak = facts.longest_streak if facts.longest_streak is not None else facts.streak
         assert streak == 3  # the third failed probe of an endpoint raised it
         await h.sim.clear()
         await h.expect(AlertKind.RESOLVED, fingerprint)

@@ -109,7 +109,7 @@ async def test_auth_failure_alert(tmp_path: Path, venue: str, problem: str) -> N
     event, _ = await first_firing(tmp_path, venue, rule)
     assert event.fingerprint == f"AUTH_FAILURE/{venue}/account"
     assert event.severity is Severity.CRITICAL
-    assert event.evidence.facts["auth_problem"] == problem
+    assert event.evidence.facts.auth_problem == problem
 
 
 async def test_rejected_timestamp_is_critical_clock_drift(tmp_path: Path) -> None:

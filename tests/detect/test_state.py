@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from monitor.detect.rules import Finding, Rule
-from monitor.detect.state import AlertBook, AlertKey
+from monitor.detect.spec import AlertKey
+from monitor.detect.state import AlertBook
 from monitor.detect.thresholds import DetectSettings
 from monitor.models import AlertEvent, AlertKind, Evidence, Severity
 from tests.fakes import FakeClock

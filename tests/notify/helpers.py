@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from monitor.facts import Facts
 from monitor.models import AlertEvent, AlertKind, Evidence, Severity
 from monitor.notify.base import Notification
 
@@ -24,10 +25,11 @@ def event(
     severity: Severity = Severity.CRITICAL,
     kind: AlertKind = AlertKind.FIRING,
     summary: str = "every endpoint failing",
-    facts: dict[str, object] | None = None,
+    facts: Facts | None = None,
 ) -> AlertEvent:
     fingerprint = f"{rule}/{venue}" + (f"/{endpoint}" if endpoint else "")
-    evidence = Evidence({"p95_s": 0.031}, ("connect_error",), ("refused",), facts or {"streak": 3})
+    shown = facts or Facts(streak=3)
+    evidence = Evidence({"p95_s": 0.031}, ("connect_error",), ("refused",), shown)
     return AlertEvent(
         kind, fingerprint, rule, severity, venue, endpoint, summary, T0, T0 + 5, evidence
     )

@@ -1,6 +1,7 @@
 """`make bench`: the real service (probes, detector, notifier with a local webhook receiver,
 metrics on) against nginx answering after 50 ms, the monitor pinned to core 0 and the target
-to core 1. Writes bench/results/latest.json and latest.md.
+to core 1; then the hostile targets (`bench/hostile.py`, also runnable alone). Writes
+bench/results/latest.json and latest.md.
 
     python -m bench.run [--sizes 1000,5000,10000] [--seconds 20] [--smoke]
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from bench import hostile
 from bench.nginx import nginx
 from bench.service import diff_quantile, free_port, service, write_config
 from bench.time_to_alert import time_to_webhook
@@ -122,6 +124,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"Time to first webhook after a hard outage ({name}): "
             f"p50 {trial['p50_s']} s, p99 {trial['p99_s']} s over {trial['trials']}"
         )
+    if report.get("hostile"):
+        lines += ["", hostile.markdown(report["hostile"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -149,6 +153,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
     if args.trials:
         report["time_to_webhook"] = await time_to_webhook(root, args.trials)
+    if args.hostile:
+        report["hostile"] = await hostile.run(hostile.parser().parse_args(args.hostile_args))
     return report
 
 
@@ -164,11 +170,16 @@ if __name__ == "__main__":
     parser.add_argument("--flood-high", type=int, default=12000)
     parser.add_argument("--flood-resolution", type=int, default=250)
     parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--hostile", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--hostile-args", type=str.split, default=[], help='for bench.hostile, e.g. "--bomb-mb 64"'
+    )
     parser.add_argument("--smoke", action="store_true", help="a few seconds, tiny sizes")
     arguments = parser.parse_args()
     if arguments.smoke:
         arguments.sizes, arguments.seconds, arguments.warmup = [50], 2.0, 1.0
         arguments.flood, arguments.trials = False, 1
+        arguments.hostile_args = ["--bomb-mb", "64", "--controls", "5"]
     result = asyncio.run(main(arguments))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))

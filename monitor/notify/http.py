@@ -21,6 +21,8 @@ RetryHint = Callable[[bytes], float | None]
 def status_error(
     status: int, headers: Mapping[str, str], body: bytes, now_s: float, hint: RetryHint | None
 ) -> DeliveryError:
+    if 300 <= status < 400:  # never followed: the token or signed body would go along
+        return DeliveryError(f"HTTP {status}: redirect refused", retryable=False, status=status)
     retry_after = parse_retry_after(headers.get("Retry-After"), now_s)
     if retry_after is None and hint is not None:
         retry_after = hint(body)

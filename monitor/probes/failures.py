@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 
 import aiohttp
+from aiohttp.http_exceptions import ContentEncodingError
 
 from monitor.models import Outcome
 
@@ -22,6 +23,8 @@ def classify_failure(exc: Exception) -> tuple[Outcome, str] | None:
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return Outcome.CONNECT_ERROR, "server disconnected"
     if isinstance(exc, aiohttp.ClientPayloadError):
+        if isinstance(exc.__cause__, ContentEncodingError):  # the target's data, not the wire
+            return Outcome.BAD_PAYLOAD, "undecodable body"
         return Outcome.CONNECT_ERROR, "body cut short"
     if isinstance(exc, aiohttp.ClientResponseError):
         return Outcome.BAD_PAYLOAD, "malformed HTTP response"

@@ -2,11 +2,12 @@
 would), below what aiohttp's server lets a handler do. One plain listener answers each case
 on its own path; a TLS listener presents a self-signed certificate.
 
-    python -m monitor.sim.hostile   # prints its base URLs, serves until interrupted
+    python -m monitor.sim.hostile [--bomb-mb 1024]   # prints its URLs, serves until stopped
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import enum
@@ -37,6 +38,7 @@ class Hostile(enum.StrEnum):
     ENDLESS_HEADERS = "endless-headers"  # one header line a second, never a blank line
     SILENT = "silent"  # reads the request, never answers
     RESET_MID_BODY = "reset-mid-body"  # TCP RST after part of the announced body
+    BAD_GZIP = "bad-gzip"  # Content-Encoding: gzip over bytes that are not gzip
     BAD_UTF8 = "bad-utf8"
     DEEP_JSON = "deep-json"  # 100,000 nested arrays
     HUGE_HEADER = "huge-header"  # one 1 MB header line
@@ -200,6 +202,7 @@ _BIG = {
     Hostile.HTTP10_NO_LENGTH: _head("200 OK", _JSON, version="HTTP/1.0"),
 }
 _FIXED = {
+    Hostile.BAD_GZIP: _fixed(b"\x1f\x8b\x08\x00not-gzip-at-all", _JSON, "Content-Encoding: gzip"),
     Hostile.BAD_UTF8: _fixed(b'{"status":"\xff\xfe\xfd"}', _JSON),
     Hostile.DEEP_JSON: _fixed(b"[" * 100_000 + b"]" * 100_000, _JSON),
     Hostile.HUGE_HEADER: _fixed(b"", "X-Huge: " + "h" * (1 << 20)),
@@ -207,8 +210,8 @@ _FIXED = {
 }
 
 
-async def _serve_forever() -> None:
-    server = HostileServer(SystemClock())
+async def _serve_forever(bomb_bytes: int) -> None:
+    server = HostileServer(SystemClock(), bomb_bytes=bomb_bytes)
     await server.start()
     print(server.base_url, server.tls_url, flush=True)
     try:
@@ -218,5 +221,8 @@ async def _serve_forever() -> None:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="hostile HTTP targets on loopback")
+    parser.add_argument("--bomb-mb", type=int, default=1024, help="how far the bombs inflate")
+    options = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever())
+        asyncio.run(_serve_forever(options.bomb_mb << 20))

@@ -48,6 +48,8 @@ class LlmSettings(BaseModel):
     base_url: HttpUrlStr = "https://api.openai.com/v1"
     api_key: SecretStr | None = None
     provider: Literal["openai", "deepseek", "llamacpp", "ollama", "vllm", "generic"] = "openai"
+    # Off: a redirect would carry the API key and the prompt wherever it points.
+    allow_redirects: bool = False
     breaker: BreakerSettings = Field(
         default_factory=lambda: BreakerSettings(threshold=3, cooldown_s=60)
     )
@@ -190,6 +192,7 @@ class LlmClient:
                     f"{self._settings.base_url}/chat/completions",
                     headers=headers,
                     data=orjson.dumps(self._body(step, messages, schema)),
+                    allow_redirects=self._settings.allow_redirects,
                 ) as response,
             ):
                 raw = await response.content.read(1 << 20)

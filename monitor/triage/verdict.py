@@ -57,6 +57,8 @@ def judge_status(
     status: int, headers: Mapping[str, str], raw: bytes, schema_mode: bool, now_s: float
 ) -> Verdict:
     """A non-200 answer."""
+    if 300 <= status < 400:  # only seen when redirects are not followed
+        return Verdict(Kind.FINAL, f"HTTP {status}: redirect refused")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

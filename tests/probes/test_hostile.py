@@ -52,6 +52,7 @@ ROWS = [
     Row(Hostile.ENDLESS_HEADERS, Outcome.TIMEOUT, "deadline exceeded", timeout_s=0.3),
     Row(Hostile.SILENT, Outcome.TIMEOUT, "deadline exceeded", timeout_s=0.3),
     Row(Hostile.RESET_MID_BODY, Outcome.CONNECT_ERROR, "body cut short"),
+    Row(Hostile.BAD_GZIP, Outcome.BAD_PAYLOAD, "undecodable body"),
     Row(Hostile.BAD_UTF8, Outcome.BAD_PAYLOAD, "invalid JSON"),
     Row(Hostile.DEEP_JSON, Outcome.BAD_PAYLOAD, "invalid JSON"),
     Row(Hostile.HUGE_HEADER, Outcome.BAD_PAYLOAD, "malformed HTTP response"),

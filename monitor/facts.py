@@ -57,17 +57,21 @@ class Facts:
     loop_lag_ms: float | None = None
     dropped_results: int | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The measured facts only, JSON-ready."""
+    def measured(self) -> dict[str, Any]:
+        """The measured facts only, by name, as they are."""
         return {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
             if getattr(self, f.name) is not None
         }
 
+    def as_json(self) -> dict[str, Any]:
+        """The measured facts only, JSON-native (lists for tuples)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.measured().items()}
+
     def merged(self, newer: Facts) -> Facts:
         """These facts, with every fact `newer` measured replacing ours."""
-        return dataclasses.replace(self, **newer.as_json())
+        return dataclasses.replace(self, **newer.measured())
 
 
 FACT_NAMES = frozenset(f.name for f in dataclasses.fields(Facts))

@@ -191,6 +191,7 @@ def make_notifier(
         group_window_s=notify.group_window_s,
         retry=notify.retry,
         breaker=notify.breaker,
+        fallback_after_s=notify.fallback_after_s,
         triage=triage,
     )
 
@@ -311,6 +312,7 @@ async def run(
                         tg.create_task(factory(), name=name)
             except* TerminateTaskGroup:
                 pass
+            await notifier.drain()  # SIGTERM mid-storm: every queued alert is kept
     finally:
         await outbox.close()
         await history.close()

@@ -49,3 +49,31 @@ async def pass_turn() -> None:
     """Let the other tasks run before going on: a yield to the event loop, no time waited
     (the same on every clock, real or fake)."""
     await asyncio.sleep(0)
+
+
+class Alarm:
+    """A nap on a `Clock` that `ring()` ends at once (an `asyncio.Event` with a timeout, in
+    clock time). A ring while the owner is awake makes its next nap return immediately."""
+
+    __slots__ = ("_clock", "_nap", "rung")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._nap: asyncio.Future[None] | None = None
+        self.rung = False
+
+    def ring(self) -> None:
+        self.rung = True
+        if self._nap is not None:
+            self._nap.cancel()  # cancels the clock's sleep now: no sleeper is left behind
+
+    async def nap(self, delay_s: float) -> None:
+        """Sleep up to `delay_s`, less if rung; then the alarm is reset."""
+        if not self.rung:
+            self._nap = asyncio.ensure_future(self._clock.sleep(delay_s))
+            try:
+                await asyncio.wait((self._nap,))
+            finally:
+                self._nap.cancel()
+                self._nap = None
+        self.rung = False

@@ -26,9 +26,8 @@ from monitor.detect.thresholds import DetectSettings, ThresholdOverrides, Thresh
 from monitor.exchanges import EXCHANGES
 from monitor.models import Origin
 from monitor.notify import ChannelSettings
-from monitor.notify.breaker import BreakerSettings
 from monitor.notify.log import LogSpec
-from monitor.notify.retry import RetrySettings
+from monitor.retry import DAY_S, BreakerSettings, RetrySettings
 from monitor.store.history import StoreSettings
 from monitor.triage.service import TriageSettings
 from monitor.urls import HttpUrlStr
@@ -138,6 +137,7 @@ class NotifySettings(BaseModel):
     group_window_s: PositiveFloat = 2.0
     retry: RetrySettings = Field(default_factory=RetrySettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    fallback_after_s: float = Field(default=120.0, gt=0, le=DAY_S)  # failing this long: copy
 
     @pydantic.field_validator("channels")
     @classmethod

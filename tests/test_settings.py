@@ -107,8 +107,7 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
 
     text = (Path(__file__).parent.parent / ".env.example").read_text()
     from monitor.detect.thresholds import DetectSettings, Thresholds  # noqa: PLC0415
-    from monitor.notify.breaker import BreakerSettings  # noqa: PLC0415
-    from monitor.notify.retry import RetrySettings  # noqa: PLC0415
+    from monitor.retry import BreakerSettings, RetrySettings  # noqa: PLC0415
     from monitor.settings import NotifySettings  # noqa: PLC0415
     from monitor.store.history import StoreSettings  # noqa: PLC0415
     from monitor.store.influx import InfluxSettings  # noqa: PLC0415

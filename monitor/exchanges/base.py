@@ -7,7 +7,6 @@ envelope, HTTP errors, success shape) and asks the venue's `VenueRules` only wha
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import enum
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,6 +16,7 @@ import pydantic
 
 from monitor.exchanges.signing import SignerFactory
 from monitor.models import Outcome
+from monitor.retry import parse_retry_after
 
 if TYPE_CHECKING:
     from monitor.exchanges.sim_wire import VenueSim
@@ -210,22 +210,6 @@ def truncate(text: str, limit: int = DETAIL_MAX_CHARS) -> str:
     """Shorten untrusted text for details; control characters become spaces."""
     clean = "".join(ch if ch.isprintable() else " " for ch in text[: limit + 1])
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
-
-
-def parse_retry_after(value: str | None, now_s: float) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP-date (RFC 9110)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - now_s, 0.0)
 
 
 def is_maintenance_text(body: bytes) -> bool:

@@ -21,12 +21,12 @@ from monitor.exchanges.base import (
     SignedAccess,
     codes_for,
     envelope_error,
-    parse_retry_after,
     permission_words,
 )
 from monitor.exchanges.binance_sim import BINANCE_SIM
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, hmac_hex, join_query
 from monitor.models import Outcome
+from monitor.retry import parse_retry_after
 
 WEIGHT_LIMIT_1M = 6000
 AUTH_CODES = {-2015: "key", -2014: "key", -1022: "signature", -1021: "timestamp"}

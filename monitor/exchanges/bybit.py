@@ -22,12 +22,12 @@ from monitor.exchanges.base import (
     codes_for,
     envelope_error,
     maintenance_facts,
-    parse_retry_after,
     permission_words,
 )
 from monitor.exchanges.bybit_sim import BYBIT_SIM
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, hmac_hex, query_of
 from monitor.models import Outcome
+from monitor.retry import parse_retry_after
 
 RATE_LIMIT_CODES = frozenset({10006, 10018})
 AUTH_CODES = {

@@ -9,8 +9,9 @@ from typing import Any
 
 import orjson
 
-from monitor.exchanges.base import Interpretation, parse_retry_after, truncate
+from monitor.exchanges.base import Interpretation, truncate
 from monitor.models import Outcome
+from monitor.retry import parse_retry_after
 
 _MISSING = object()
 

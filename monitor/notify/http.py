@@ -8,9 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from monitor.exchanges.base import parse_retry_after
 from monitor.notify.base import DeliveryError
-from monitor.notify.retry import retryable_status
+from monitor.retry import parse_retry_after, retryable_status
 
 RESPONSE_CAP_BYTES = 64 * 1024
 

@@ -24,8 +24,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from monitor.models import Outcome, ProbeResult
-
-MAX_HOLD_S = 3600.0
+from monitor.retry import honoured_wait_s
 
 
 class ClockOffsets(Protocol):
@@ -41,8 +40,7 @@ def hold_s(result: ProbeResult, now_wall_s: float) -> float | None:
     waits = [result.retry_after_s or 0.0]
     if result.ban_until_s is not None:
         waits.append(result.ban_until_s - now_wall_s)
-    wait = max(waits)
-    return min(wait, MAX_HOLD_S) if wait > 0 else None
+    return honoured_wait_s(max(waits))
 
 
 class VenueFeedback:

@@ -21,8 +21,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, SecretStr
 
 from monitor.clock import Clock
-from monitor.notify.breaker import BreakerSettings, CircuitBreaker
-from monitor.notify.retry import RetryPolicy, RetrySettings
+from monitor.retry import BreakerSettings, CircuitBreaker, RetryPolicy, RetrySettings
 from monitor.triage.providers import PROVIDERS, Mode, ProviderProfile
 from monitor.triage.verdict import Kind, Verdict, judge_ok, judge_status
 from monitor.urls import HttpUrlStr
@@ -89,9 +88,7 @@ class LlmClient:
         self._profile: ProviderProfile = PROVIDERS[settings.provider]
         self._modes: dict[str, Mode] = {}  # per model: downgrades are remembered
         self._breaker = CircuitBreaker(settings.breaker)
-        self._policy = RetryPolicy(
-            RetrySettings(base_s=0.5, cap_s=8.0, max_attempts=MAX_CALLS), rng or random.Random()
-        )
+        self._policy = RetryPolicy(RetrySettings(base_s=0.5, cap_s=8.0), rng or random.Random())
         self._not_before = 0.0  # monotonic: pacing from rate-limit headers
 
     async def complete(

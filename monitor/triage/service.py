@@ -2,7 +2,8 @@
 
 Every event first gets the rule-based classification, at once. FIRING and UPDATED events are
 then queued for the LLM (cheap model: classification; strong model: deep analysis for HIGH
-and CRITICAL); its result comes back as an UPDATED event of the same fingerprint. A cache
+and CRITICAL); its result is put on the results queue as an UPDATED event of the same
+fingerprint: a record like any other, never a call back into the notifier. A cache
 (fingerprint + evidence hash) and the queue's pending set avoid paying twice; the LLM has its
 own concurrency and request-rate caps and a budget.
 """
@@ -13,7 +14,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import orjson
 from aiolimiter import AsyncLimiter
@@ -27,7 +28,6 @@ from monitor.triage.client import LlmClient, LlmError, LlmSettings, StepSettings
 from monitor.triage.schema import Analysis, Classification
 
 log = logging.getLogger("monitor.triage")
-Emit = Callable[[AlertEvent], Awaitable[None]]
 Context = Callable[[], dict[str, str]]
 
 DEFAULT_PRICES = {  # USD per million tokens; set your own in settings
@@ -95,7 +95,7 @@ class Triage:
             return
         self._pending.add(key)
 
-    async def worker(self, emit: Emit) -> None:
+    async def worker(self, results: asyncio.Queue[AlertEvent]) -> None:
         while True:
             event = await self._queue.get()
             key = evidence_key(event)
@@ -107,7 +107,7 @@ class Triage:
                 continue
             self._cache[key] = info
             severity = max(event.severity, info.severity, key=lambda s: s.rank)
-            await emit(
+            results.put_nowait(
                 dataclasses.replace(
                     event,
                     kind=AlertKind.UPDATED,

@@ -12,9 +12,8 @@ from typing import Any
 import orjson
 import pydantic
 
-from monitor.exchanges.base import parse_retry_after
+from monitor.retry import parse_retry_after, retryable_status
 
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 _QUOTA = re.compile(r"insufficient_quota|billing|quota exceeded|credit", re.I)
 _TOO_LARGE = re.compile(r"request too large|too many tokens|context_length", re.I)
 _FORMAT = re.compile(r"response_format|json_schema|unavailable now", re.I)
@@ -68,7 +67,7 @@ def judge_status(
         return Verdict(Kind.DOWNGRADE, f"HTTP {status}: structured output rejected")
     if status == 429 and (_QUOTA.search(text) or _TOO_LARGE.search(text)):
         return Verdict(Kind.FINAL, "HTTP 429: quota or request size")
-    if status in RETRYABLE_STATUSES:
+    if retryable_status(status):
         return Verdict(Kind.RETRY, f"HTTP {status}", retry_after(headers, now_s))
     return Verdict(Kind.FINAL, f"HTTP {status}")
 

@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from monitor.clock import Clock
 from monitor.facts import Facts
 from monitor.models import AlertEvent, AlertKind, Evidence, Severity
-from monitor.notify.base import Notification
+from monitor.notify.base import DeliveryError, Notification
 
 T0 = 1_760_000_000.0
 HOSTILE = "<!channel> @everyone [click](http://evil.test) <b>x</b> *bold* \u202eevil"
@@ -79,3 +80,33 @@ async def receiver(reply: Reply = ok_json) -> AsyncIterator[tuple[str, asyncio.Q
         yield str(server.make_url("")).rstrip("/"), seen
     finally:
         await server.close()
+
+
+class ScriptedSink:
+    """A channel whose answers the test scripts: it records every attempt (clock time and
+    notification); `error` makes attempts fail with it, `hang` makes them hang."""
+
+    def __init__(self, name: str, clock: Clock) -> None:
+        self._name = name
+        self._clock = clock
+        self.attempts: asyncio.Queue[tuple[float, Notification]] = asyncio.Queue()
+        self.delivered: list[tuple[float, Notification]] = []
+        self.error: DeliveryError | None = None
+        self.hang = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def send(self, notification: Notification) -> None:
+        now = self._clock.wall()
+        self.attempts.put_nowait((now, notification))
+        if self.hang:
+            await asyncio.Event().wait()
+        if self.error is not None:
+            raise self.error
+        self.delivered.append((now, notification))
+
+    async def next(self) -> tuple[float, Notification]:
+        async with asyncio.timeout(2):
+            return await self.attempts.get()

@@ -18,14 +18,13 @@ import aiohttp
 from monitor.clock import SystemClock
 from monitor.models import AlertEvent
 from monitor.notify.base import ChannelKind, SinkContext
-from monitor.notify.breaker import BreakerSettings
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
-from monitor.notify.retry import RetrySettings
 from monitor.notify.webhook import WebhookSink, WebhookSpec
+from monitor.retry import BreakerSettings, RetrySettings
 from tests.notify.helpers import event
 
-RETRY = RetrySettings(base_s=0.05, cap_s=0.2, max_attempts=1000, max_total_s=3600)
+RETRY = RetrySettings(base_s=0.05, cap_s=0.2, max_retry_s=3600)
 
 
 async def main(path: Path, url: str, count: int) -> None:
@@ -47,7 +46,7 @@ async def main(path: Path, url: str, count: int) -> None:
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
             for i in range(count):
-                await notifier.handle(event(venue=f"venue{i}"))
+                await notifier.accept(event(venue=f"venue{i}"))
             print(f"queued {count}", flush=True)
             while (await outbox.counts())["pending"]:
                 await clock.sleep(0.05)

@@ -1,66 +1,64 @@
-"""The notifier end to end over real sockets: grouping, storm guard, retries with a stable
-idempotency key, dead-letter and fallback, and isolation of a hanging channel."""
+"""The notifier on the fake clock: fast first notification then grouping, the storm guard,
+retries by time with a stable idempotency key, the fallback after two minutes of failure,
+delivery order under a backlog, the breaker's probe, and isolation of a hanging channel."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import random
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
-import aiohttp
-import orjson
-from aiohttp import web
-from pydantic import SecretStr
+import pytest
 
-from monitor.clock import SystemClock
-from monitor.models import AlertEvent, AlertKind, Severity
-from monitor.notify.base import ChannelKind, ChannelSpec, Sink, SinkContext
-from monitor.notify.breaker import BreakerSettings
+from monitor.models import AlertEvent, Severity
+from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Sink
 from monitor.notify.grouping import Grouper
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
-from monitor.notify.retry import RetrySettings
 from monitor.notify.routing import route
-from monitor.notify.webhook import WebhookSink, WebhookSpec
-from tests.notify.helpers import Captured, event, receiver
+from monitor.retry import BreakerSettings, RetrySettings
+from tests.fakes import FakeClock
+from tests.notify.helpers import ScriptedSink, event
 
-FAST_RETRY = RetrySettings(base_s=0.01, cap_s=0.05, max_attempts=4, max_total_s=30)
+UNAVAILABLE = DeliveryError("HTTP 503", retryable=True, status=503)
 
 
 @contextlib.asynccontextmanager
 async def running(
-    tmp_path: Path, specs: Sequence[WebhookSpec], *, window_s: float = 0.05
-) -> AsyncIterator[tuple[Notifier, Outbox, asyncio.Queue[AlertEvent]]]:
+    tmp_path: Path,
+    clock: FakeClock,
+    sinks: Sequence[tuple[ChannelSpec, ScriptedSink]],
+    **options: Any,
+) -> AsyncIterator[tuple[Notifier, Outbox]]:
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     await outbox.open()
+    channels: list[tuple[ChannelSpec, ChannelKind, Sink]] = [
+        (spec, ChannelKind.MACHINE, sink) for spec, sink in sinks
+    ]
+    settings: dict[str, Any] = {
+        "group_window_s": 2.0,
+        "retry": RetrySettings(),
+        "breaker": BreakerSettings(),
+        "rng": random.Random(7),
+    }
+    notifier = Notifier(channels, outbox, clock, **(settings | options))
     alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
-    async with aiohttp.ClientSession() as session:
-        ctx = SinkContext(session, SystemClock())
-        channels: list[tuple[ChannelSpec, ChannelKind, Sink]] = [
-            (spec, ChannelKind.MACHINE, WebhookSink(spec, ctx)) for spec in specs
-        ]
-        notifier = Notifier(
-            channels,
-            outbox,
-            SystemClock(),
-            group_window_s=window_s,
-            retry=FAST_RETRY,
-            breaker=BreakerSettings(threshold=100),
-        )
-        try:
-            async with asyncio.TaskGroup() as tg:
-                tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
-                yield notifier, outbox, alerts
-                for task in tasks:
-                    task.cancel()
-        finally:
-            await outbox.close()
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
+            yield notifier, outbox
+            for task in tasks:
+                task.cancel()
+    finally:
+        await outbox.close()
 
 
-async def take(seen: asyncio.Queue[Captured], n: int) -> list[Captured]:
-    async with asyncio.timeout(5):
-        return [await seen.get() for _ in range(n)]
+def venues(attempt: tuple[float, Any]) -> list[str]:
+    return [e.venue for e in attempt[1].events]
 
 
 def test_default_routing_by_severity() -> None:
@@ -86,17 +84,28 @@ def test_default_routing_by_severity() -> None:
     assert route(only_okx, event(rule="CLOCK_DRIFT")) == []
 
 
-async def test_simultaneous_alerts_are_one_message(tmp_path: Path) -> None:
-    spec = WebhookSpec(name="ops", url="http://127.0.0.1:9")
-    async with receiver() as (url, seen):
-        spec = spec.model_copy(update={"url": SecretStr(url)})
-        async with running(tmp_path, [spec]) as (_, _, alerts):
-            for venue in ("okx", "kraken", "bybit"):
-                alerts.put_nowait(event(venue=venue))
-            (got,) = await take(seen, 1)
-            venues = [a["venue"] for a in orjson.loads(got.body)["alerts"]]
-            assert venues == ["okx", "kraken", "bybit"]
-            assert seen.empty()
+async def test_critical_goes_at_once_and_what_follows_is_grouped(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sink = ScriptedSink("ops", clock)
+    async with running(tmp_path, clock, [(ChannelSpec(name="ops"), sink)]) as (notifier, _):
+        t0 = clock.wall()
+        await notifier.accept(event(venue="okx"))
+        first = await sink.next()
+        assert first[0] == pytest.approx(t0) and venues(first) == [
+            "okx"
+        ]  # no group window before it
+        await clock.run_for(0.5, sleepers=1)
+        await notifier.accept(event(venue="kraken"), event(venue="bybit", severity=Severity.HIGH))
+        await clock.run_for(1.4, sleepers=1)
+        assert sink.attempts.empty()
+        await clock.run_for(0.2, sleepers=1)
+        second = await sink.next()
+        assert second[0] == pytest.approx(t0 + 2.0) and venues(second) == ["kraken", "bybit"]
+        await clock.run_for(10, sleepers=1)
+        await notifier.accept(event(venue="coinbase", severity=Severity.HIGH))
+        await clock.run_for(2.1, sleepers=1)
+        alone = await sink.next()  # not critical: it waits for the window
+        assert alone[0] == pytest.approx(t0 + 12.1 + 2.0) and venues(alone) == ["coinbase"]
 
 
 def test_storm_guard_holds_one_summary() -> None:
@@ -107,60 +116,119 @@ def test_storm_guard_holds_one_summary() -> None:
     summary = groups[-1]
     assert [e.venue for e in summary.events] == [f"v{i}" for i in range(2, 12)]
     assert summary.flush_at_s == 100.0 + 60  # held until the first minute frees up
-    later = grouper.add(event(), now_s=400.0)  # the storm is over: back to normal
+    later = grouper.add(event(severity=Severity.HIGH), now_s=400.0)  # the storm is over
     assert later.key not in keys and later.flush_at_s == 401.0
 
 
-async def test_retries_keep_the_idempotency_key(tmp_path: Path) -> None:
-    answers = iter([503, 500, 200])
+async def test_retries_back_off_on_the_clock_with_one_key(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sink = ScriptedSink("ops", clock)
+    sink.error = UNAVAILABLE
+    async with running(tmp_path, clock, [(ChannelSpec(name="ops"), sink)]) as (notifier, box):
+        await notifier.accept(event())
+        await clock.run_for(600, sleepers=1)  # ten minutes of virtual time, no real waiting
+        sink.error = None
+        await clock.run_for(90, sleepers=1)
+        assert await box.counts() == {"pending": 0, "dead": 0}
+    attempts = [sink.attempts.get_nowait() for _ in range(sink.attempts.qsize())]
+    assert len(attempts) > 12  # the old policy gave up after 12
+    assert len({n.key for _, n in attempts}) == 1
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(attempts)]
+    assert max(gaps) <= 60.0  # the backoff ceiling
+    assert len(sink.delivered) == 1
+    assert notifier.channels["ops"].stats.failed == len(attempts) - 1
 
-    async def flaky(_: Captured) -> web.StreamResponse:
-        return web.Response(status=next(answers, 200))
 
-    async with (
-        receiver(flaky) as (url, seen),
-        running(tmp_path, [WebhookSpec(name="ops", url=url)]) as (notifier, outbox, alerts),
+async def test_receiver_outage_of_15_minutes_loses_nothing(tmp_path: Path) -> None:
+    clock = FakeClock()
+    primary, backup = ScriptedSink("primary", clock), ScriptedSink("backup", clock)
+    primary.error = UNAVAILABLE
+    specs = [
+        (ChannelSpec(name="primary", fallback="backup"), primary),
+        (ChannelSpec(name="backup", venues=["nowhere"]), backup),  # only as the fallback
+    ]
+    async with running(tmp_path, clock, specs) as (notifier, box):
+        t0 = clock.wall()
+        await notifier.accept(event())
+        await clock.run_for(119.9, sleepers=2)
+        assert not backup.delivered
+        await clock.run_for(0.2, sleepers=2)
+        ((copied_at, copy),) = backup.delivered  # after two minutes, breaker open or not
+        assert copied_at == pytest.approx(t0 + 120.0) and copy.key.endswith(".backup")
+        await clock.run_for(900 - 120.1, sleepers=2)
+        assert not primary.delivered
+        primary.error = None
+        await clock.run_for(120, sleepers=2)
+        assert await box.counts() == {"pending": 0, "dead": 0}
+        assert notifier.backlog() == {"primary": (0, 0.0), "backup": (0, 0.0)}
+    ((_, delivered),) = primary.delivered
+    assert delivered.key == copy.key.removesuffix(".backup")
+
+
+async def test_retried_for_max_retry_s_then_dead(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sink = ScriptedSink("ops", clock)
+    sink.error = UNAVAILABLE
+    retry = RetrySettings(max_retry_s=3600)
+    async with running(tmp_path, clock, [(ChannelSpec(name="ops"), sink)], retry=retry) as (
+        notifier,
+        box,
     ):
-        alerts.put_nowait(event())
-        attempts = await take(seen, 3)
-        assert len({a.headers["webhook-id"] for a in attempts}) == 1
-        alerts.put_nowait(event(venue="kraken"))  # a channel delivers in order: when this
-        await take(seen, 1)  # one arrives, the first one's success has been recorded
-        assert await outbox.counts() == {"pending": 1, "dead": 0}
-        assert notifier.channels["ops"].stats.failed == 2
+        await notifier.accept(event())
+        await clock.run_for(3000, sleepers=1)
+        assert notifier.backlog()["ops"][0] == 1
+        assert 2900 <= notifier.backlog()["ops"][1] <= 3000  # the oldest pending's age
+        await clock.run_for(700, sleepers=1)
+        assert await box.counts() == {"pending": 0, "dead": 1}
+
+
+async def test_backlog_never_delays_new_alerts_and_the_probe_is_the_oldest(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock()
+    sink = ScriptedSink("ops", clock)
+    sink.error = UNAVAILABLE
+    retry = RetrySettings(base_s=0.1, cap_s=0.1)
+    async with running(tmp_path, clock, [(ChannelSpec(name="ops"), sink)], retry=retry) as (
+        notifier,
+        _,
+    ):
+        for i in range(5):  # a backlog: five high alerts, one message each
+            await notifier.accept(event(venue=f"old{i}", severity=Severity.HIGH))
+            await clock.run_for(3, sleepers=1)
+        await clock.run_for(10, sleepers=1)  # the breaker is open now
+        sink.error = None
+        await notifier.accept(event(venue="new"))
+        await clock.run_for(60, sleepers=1)
+    order = [n.events[0].venue for _, n in sink.delivered]
+    assert order == ["old0", "new", "old4", "old3", "old2", "old1"]
 
 
 async def test_client_error_dead_letters_to_fallback(tmp_path: Path) -> None:
-    async def reject(_: Captured) -> web.StreamResponse:
-        return web.Response(status=400)
-
-    async with receiver(reject) as (bad_url, bad_seen), receiver() as (good_url, good_seen):
-        primary = WebhookSpec(
-            name="primary", url=bad_url, fallback="backup", min_severity=Severity.LOW
-        )
-        backup = WebhookSpec(name="backup", url=good_url, venues=["nowhere"])  # only via fallback
-        async with running(tmp_path, [primary, backup]) as (notifier, outbox, alerts):
-            alerts.put_nowait(event())
-            (rejected,) = await take(bad_seen, 1)  # 400: no retry
-            (rescued,) = await take(good_seen, 1)
-            assert rescued.headers["webhook-id"] == rejected.headers["webhook-id"] + ".backup"
-            assert notifier.channels["primary"].stats.dead == 1
-            assert (await outbox.counts())["dead"] == 1
+    clock = FakeClock()
+    primary, backup = ScriptedSink("primary", clock), ScriptedSink("backup", clock)
+    primary.error = DeliveryError("HTTP 400", retryable=False, status=400)
+    specs = [
+        (ChannelSpec(name="primary", fallback="backup"), primary),
+        (ChannelSpec(name="backup", venues=["nowhere"]), backup),
+    ]
+    async with running(tmp_path, clock, specs) as (notifier, box):
+        await notifier.accept(event())
+        rejected = await primary.next()  # 400: no retry
+        rescued = await backup.next()
+        assert rescued[1].key == rejected[1].key + ".backup"
+        await clock.run_for(1, sleepers=2)
+        assert notifier.channels["primary"].stats.dead == 1
+        assert (await box.counts())["dead"] == 1
 
 
 async def test_hanging_channel_never_delays_the_others(tmp_path: Path) -> None:
-    never = asyncio.Event()
-
-    async def hang(_: Captured) -> web.StreamResponse:
-        await never.wait()
-        return web.Response()
-
-    async with receiver(hang) as (slow_url, slow_seen), receiver() as (fast_url, fast_seen):
-        slow = WebhookSpec(name="slow", url=slow_url, timeout_s=30)
-        fast = WebhookSpec(name="fast", url=fast_url)
-        async with running(tmp_path, [slow, fast]) as (_, _, alerts):
-            alerts.put_nowait(event())
-            alerts.put_nowait(event(kind=AlertKind.RESOLVED))
-            await take(slow_seen, 1)  # the slow channel's request is hanging right now...
-            delivered = await take(fast_seen, 1)  # ...and the fast one delivers regardless
-            assert len(orjson.loads(delivered[0].body)["alerts"]) == 2
+    clock = FakeClock()
+    slow, fast = ScriptedSink("slow", clock), ScriptedSink("fast", clock)
+    slow.hang = True
+    specs = [(ChannelSpec(name="slow", timeout_s=30), slow), (ChannelSpec(name="fast"), fast)]
+    async with running(tmp_path, clock, specs) as (notifier, _):
+        await notifier.accept(event())
+        await slow.next()  # the slow channel's attempt is hanging right now...
+        delivered = await fast.next()  # ...and the fast one delivers regardless
+        assert venues(delivered) == ["okx"]

@@ -16,10 +16,9 @@ from monitor.clock import SystemClock
 from monitor.models import AlertEvent
 from monitor.notify import SINKS
 from monitor.notify.base import SinkContext
-from monitor.notify.breaker import BreakerSettings
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
-from monitor.notify.retry import RetrySettings
+from monitor.retry import BreakerSettings, RetrySettings
 from monitor.settings import NotifySettings
 from tests.notify.helpers import event
 from tests.ports import free_port
@@ -125,13 +124,13 @@ async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptu
             outbox,
             SystemClock(),
             group_window_s=0.001,
-            retry=RetrySettings(base_s=0.001, max_attempts=2),
-            breaker=BreakerSettings(),
+            retry=RetrySettings(base_s=0.001, max_retry_s=0.05),
+            breaker=BreakerSettings(threshold=10_000),  # dead-lettered by time, not rested
         )
         alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
-            await notifier.handle(event())
+            await notifier.accept(event())
             async with asyncio.timeout(10):
                 await dead_letters.all_in.wait()
             for task in tasks:

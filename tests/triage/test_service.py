@@ -15,11 +15,10 @@ from monitor.clock import SystemClock
 from monitor.facts import Facts
 from monitor.models import AlertEvent, Severity
 from monitor.notify.base import ChannelKind, SinkContext
-from monitor.notify.breaker import BreakerSettings
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
-from monitor.notify.retry import RetrySettings
 from monitor.notify.webhook import WebhookSink, WebhookSpec
+from monitor.retry import BreakerSettings, RetrySettings
 from monitor.triage.client import LlmClient, LlmSettings, StepSettings
 from monitor.triage.service import Triage, TriageSettings
 from tests.notify.helpers import Captured, event, receiver
@@ -90,19 +89,19 @@ class Inbox:
 
 async def test_first_notification_is_not_held_by_a_hanging_llm(tmp_path: Path) -> None:
     async with pipeline(tmp_path, Answer(200, HANG)) as (notifier, seen, fake):
-        await notifier.handle(event())
-        first = await seen.next()  # delivered while the LLM call hangs
-        assert len(fake.requests) == 1
+        await notifier.accept(event())
+        first = await seen.next()  # delivered while the LLM call hangs (or before it starts)
+        assert len(fake.requests) <= 1
     assert first["kind"] == "firing"
     assert first["triage"]["source"] == "rules" and first["triage"]["incident_type"] == "outage"
 
 
 async def test_llm_result_follows_as_an_update_of_the_same_alert(tmp_path: Path) -> None:
     async with pipeline(tmp_path, ok(CLASSIFIED), ok(ANALYSIS)) as (notifier, seen, fake):
-        await notifier.handle(event())
+        await notifier.accept(event())
         first, update = await seen.next(), await seen.next()
         assert [r["model"] for r in fake.requests] == ["cheap", "strong"]
-        await notifier.handle(event())  # same evidence again: cached, no new call
+        await notifier.accept(event())  # same evidence again: cached, no new call
         await seen.next()
         assert len(fake.requests) == 2
     assert first["triage"]["source"] == "rules"
@@ -134,7 +133,7 @@ async def test_injected_instructions_cannot_lower_the_severity(tmp_path: Path) -
         }
     )
     async with pipeline(tmp_path, ok(obeyed), ok(ANALYSIS)) as (notifier, seen, fake):
-        await notifier.handle(hostile)
+        await notifier.accept(hostile)
         await seen.next()
         update = await seen.next()
     assert update["triage"]["severity"] == "critical"  # the 418 ban's floor holds
@@ -162,7 +161,7 @@ async def test_secrets_never_reach_the_prompt(tmp_path: Path) -> None:
         }
     )
     async with pipeline(tmp_path, ok(CLASSIFIED), ok(ANALYSIS)) as (notifier, seen, fake):
-        await notifier.handle(leaky)
+        await notifier.accept(leaky)
         await seen.next()
         await seen.next()
     for request in fake.requests:
@@ -177,9 +176,9 @@ async def test_quota_error_is_one_call_and_the_rules_stand(tmp_path: Path) -> No
         {"error": {"message": "quota", "type": "insufficient_quota", "code": "insufficient_quota"}},
     )
     async with pipeline(tmp_path, quota) as (notifier, seen, fake):
-        await notifier.handle(event(severity=Severity.MEDIUM, rule="HIGH_LATENCY"))
+        await notifier.accept(event(severity=Severity.MEDIUM, rule="HIGH_LATENCY"))
         first = await seen.next()
-        await notifier.handle(event(venue="kraken"))  # the queue moves on: the first is done
+        await notifier.accept(event(venue="kraken"))  # the queue moves on: the first is done
         await seen.next()
     assert first["triage"]["source"] == "rules"
     assert fake.requests[0]["model"] == "cheap"
@@ -188,8 +187,8 @@ async def test_quota_error_is_one_call_and_the_rules_stand(tmp_path: Path) -> No
 
 async def test_over_budget_uses_the_rules(tmp_path: Path) -> None:
     async with pipeline(tmp_path, hourly_budget_usd=0.0) as (notifier, seen, fake):
-        await notifier.handle(event())
+        await notifier.accept(event())
         first = await seen.next()
-        await notifier.handle(event(venue="kraken"))
+        await notifier.accept(event(venue="kraken"))
         await seen.next()
     assert first["triage"]["source"] == "rules" and fake.requests == []

@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--results", type=int, default=200_000)
     args = parser.parse_args()
     clock = ManualClock()
-    settings = Settings(interval_s=1.0)
+    settings = Settings(interval_s=1.0, timeout_s=1.0)
     plan = build_plan(settings)
     bus = LocalBus()
     alerts = bus.subscribe(AlertEvent, "bench", 100_000)

@@ -40,7 +40,7 @@ async def measure(
         {
             "enabled_exchanges": [],
             "interval_s": 1.0,
-            "timeout_s": 2.0,
+            "timeout_s": 1.0,
             "notify": {"outbox_path": str(root / "outbox.sqlite3")},
             "store": {"path": str(root / "history.sqlite3")},
         },

@@ -69,6 +69,7 @@ async def main(seconds: float, out: Path) -> list[str]:
     settings = point_at_sim(
         Settings(
             interval_s=1.0,
+            timeout_s=1.0,
             detect=DetectSettings(window_max_age_s=60),
             notify=NotifySettings(outbox_path=Path(scratch) / "o.sqlite3"),
             store=StoreSettings(path=Path(scratch) / "h.sqlite3"),

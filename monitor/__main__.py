@@ -230,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "demo":
             overrides = {
                 "interval_s": 1.0,
+                "timeout_s": 1.0,  # never longer than the interval
+                "rules": {"high_latency_ms": 500.0},  # the timeline's spike stays under 1 s
                 "detect": {"window_max_age_s": 60.0},
                 "log_format": "text",
             }
@@ -238,8 +240,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
     logs.configure(settings.log_level, settings.log_format)
-    if command == "check-config":
-        return _check_config(settings)
     clock = SystemClock()
     runners = {
         "run": lambda: _run(settings, clock),
@@ -247,7 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sim": lambda: _sim(settings, clock, args),
         "dashboard": lambda: _dashboard(settings, clock, args),
     }
-    _run_loop(runners[command](), settings.uvloop)
+    try:  # the plan and the start-up (ports, files) can still refuse the configuration
+        if command == "check-config":
+            return _check_config(settings)
+        _run_loop(runners[command](), settings.uvloop)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     return EXIT_OK
 
 

@@ -1,6 +1,8 @@
 """All configuration: environment (prefix MONITOR_, nesting with "__") over an optional TOML
 file named by MONITOR_CONFIG. Read once in `__main__`, then passed down.
 
+`load_settings(environ)` reads the mapping it is given (`__main__` passes `os.environ`);
+`Settings(...)` built directly sees no environment at all. Both raise on an invalid value;
 `load_settings()` raises `ConfigError` carrying one line that names the field and the problem.
 """
 
@@ -9,19 +11,23 @@ from __future__ import annotations
 import socket
 import tomllib
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
 )
 
+from monitor.bounds import Count, IntervalS, ProbeTimeoutS, Seconds
 from monitor.detect.thresholds import DetectSettings, ThresholdOverrides, Thresholds
 from monitor.exchanges import EXCHANGES
 from monitor.models import Origin
@@ -43,13 +49,44 @@ class ConfigError(Exception):
     """Invalid configuration; `str()` is the one line shown to the user."""
 
 
+# The mapping `load_settings` was given, for the duration of one Settings() call.
+_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("monitor_environ")
+
+
+class EnvironSource(EnvSettingsSource):
+    """The environment given to `load_settings` (never `os.environ` behind its back). A value
+    that does not parse is reported with the variable that holds it."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in _ENVIRON.get({}).items()}
+
+    def prepare_field_value(
+        self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
+    ) -> Any:
+        try:
+            return super().prepare_field_value(field_name, field, value, value_is_complex)
+        except ValueError as exc:
+            name = self._culprit(field_name, field)
+            raise ConfigError(f"invalid setting {name}: not valid JSON ({exc})") from None
+
+    def _culprit(self, field_name: str, field: FieldInfo) -> str:
+        own = (ENV_PREFIX + field_name).lower()
+        for name, value in self.env_vars.items():
+            if name.startswith(own + "__"):
+                try:
+                    self.explode_env_vars(field_name, field, {name: value})
+                except ValueError:
+                    return name.upper()
+        return own.upper()
+
+
 class ProbeOptions(BaseModel):
     """Overrides shared by exchanges, their endpoints and generic targets; None = inherit."""
 
     model_config = ConfigDict(extra="forbid")
 
-    interval_s: PositiveFloat | None = None
-    timeout_s: PositiveFloat | None = None
+    interval_s: IntervalS | None = None
+    timeout_s: ProbeTimeoutS | None = None
     fresh_connection: bool | None = None
 
 
@@ -83,9 +120,9 @@ class Credentials(BaseModel):
     passphrase_file: Path | None = None
     scheme: Literal["hmac", "jwt"] = "hmac"  # jwt: Coinbase Advanced Trade (CDP) keys
     base_url: HttpUrlStr | None = None  # the signed endpoint's host, when not the venue's
-    interval_s: PositiveFloat = 60.0
-    timeout_s: PositiveFloat | None = None
-    recv_window_ms: PositiveInt = 5000  # Binance, Bybit
+    interval_s: IntervalS = 60.0
+    timeout_s: ProbeTimeoutS | None = None
+    recv_window_ms: Annotated[int, Field(ge=1, le=60_000)] = 5000  # Binance, Bybit
     use_server_time: bool = True  # sign with our clock corrected by the measured offset
 
     @pydantic.model_validator(mode="after")
@@ -101,7 +138,7 @@ class Credentials(BaseModel):
 class ExchangeSettings(ProbeOptions):
     base_url: HttpUrlStr | None = None
     credentials: Credentials | None = None
-    budget_per_min: PositiveInt | None = None
+    budget_per_min: Count | None = None
     endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
     rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
 
@@ -119,7 +156,7 @@ class TargetSettings(ProbeOptions):
     )
     json_field: str | None = None
     json_equals: Any = None
-    budget_per_min: PositiveInt | None = None
+    budget_per_min: Count | None = None
     rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
 
 
@@ -134,7 +171,7 @@ class NotifySettings(BaseModel):
 
     channels: list[ChannelSettings] = Field(default_factory=_default_channels)
     outbox_path: Path = Path("data/outbox.sqlite3")
-    group_window_s: PositiveFloat = 2.0
+    group_window_s: Seconds = 2.0
     retry: RetrySettings = Field(default_factory=RetrySettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     fallback_after_s: float = Field(default=120.0, gt=0, le=DAY_S)  # failing this long: copy
@@ -174,18 +211,19 @@ class Settings(BaseSettings):
     )
     exchanges: dict[str, ExchangeSettings] = Field(default_factory=dict)
     targets: list[TargetSettings] = Field(default_factory=list)
-    interval_s: PositiveFloat = 5.0
-    timeout_s: PositiveFloat = 3.0
+    interval_s: IntervalS = 5.0
+    timeout_s: ProbeTimeoutS = 3.0  # at most interval_s (checked per probe by the plan)
     fresh_connection: bool = False
-    max_in_flight: PositiveInt = 2000
-    global_rate_per_s: PositiveFloat = 20_000.0
-    body_max_bytes: PositiveInt = 256 * 1024  # decoded; bounds memory and parse time
-    body_max_ratio: Annotated[float, Field(gt=1, allow_inf_nan=False)] = 200.0
-    queue_size: PositiveInt = 100_000
-    loop_lag_tick_s: PositiveFloat = 0.1
-    shutdown_grace_s: PositiveFloat = 5.0
+    max_in_flight: Annotated[int, Field(ge=1, le=100_000)] = 2000
+    global_rate_per_s: Annotated[float, Field(gt=0, le=1_000_000)] = 20_000.0
+    # decoded; bounds memory and parse time
+    body_max_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 256 * 1024
+    body_max_ratio: Annotated[float, Field(gt=1, le=100_000, allow_inf_nan=False)] = 200.0
+    queue_size: Annotated[int, Field(ge=1, le=10_000_000)] = 100_000
+    loop_lag_tick_s: Annotated[float, Field(ge=0.01, le=10)] = 0.1
+    shutdown_grace_s: Annotated[float, Field(gt=0, le=600)] = 5.0
     uvloop: bool = True
-    gc_threshold0: PositiveInt = 50_000  # fewer young-generation collections on the hot path
+    gc_threshold0: Count = 50_000  # fewer young-generation collections on the hot path
     gc_freeze: bool = True  # move start-up objects out of the collector's way
     rules: Thresholds = Field(default_factory=Thresholds)
     detect: DetectSettings = Field(default_factory=DetectSettings)
@@ -245,7 +283,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init values: the environment must override it.
-        return env_settings, init_settings, file_secret_settings
+        return EnvironSource(settings_cls), init_settings, file_secret_settings
 
     @property
     def origin(self) -> Origin:
@@ -271,13 +309,18 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "__".join(str(p) for p in loc).upper()
 
 
+def setting_error(loc: tuple[int | str, ...], problem: str) -> ConfigError:
+    """The one-line error for the setting at `loc` (e.g. ("web", "port"))."""
+    field = ".".join(str(p) for p in loc) or "settings"
+    return ConfigError(f"invalid setting {field} ({_env_name(loc)}): {problem}")
+
+
 def _describe(exc: pydantic.ValidationError) -> str:
     first = exc.errors()[0]
-    loc = tuple(first["loc"])
-    field = ".".join(str(p) for p in loc) or "settings"
     more = len(exc.errors()) - 1
     tail = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
-    return f"invalid setting {field} ({_env_name(loc)}): {first['msg']}{tail}"
+    problem = str(first["msg"]).removeprefix("Value error, ")
+    return str(setting_error(tuple(first["loc"]), problem + tail))
 
 
 def _check_env_names(environ: Mapping[str, str]) -> None:
@@ -311,7 +354,7 @@ def _no_credentials_in_file(values: dict[str, Any]) -> None:
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
-    """Build Settings from the environment (pydantic-settings reads it) and the TOML file.
+    """Build Settings from `environ` (MONITOR_* variables) over the TOML file it names.
 
     `overrides` sit between the file and the environment, for the CLI's own choices."""
     _check_env_names(environ)
@@ -319,9 +362,12 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
     values: dict[str, Any] = _read_toml(Path(path)) if path else {}
     _no_credentials_in_file(values)
     values.update(overrides)
+    reset = _ENVIRON.set(environ)
     try:
         return Settings(**values)
     except pydantic.ValidationError as exc:
         raise ConfigError(_describe(exc)) from exc
     except SettingsError as exc:
         raise ConfigError(f"invalid setting: {exc}") from exc
+    finally:
+        _ENVIRON.reset(reset)

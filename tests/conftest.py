@@ -1,7 +1,9 @@
-"""Shared fixtures: the simulator on loopback, HTTP sessions, the aioresponses shim."""
+"""Shared fixtures: the simulator on loopback, HTTP sessions, the aioresponses shim, and the
+one environment isolation every test runs under."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +19,14 @@ from monitor.probes.plan import build_plan
 from monitor.settings import Settings
 from monitor.sim.server import SimCluster
 from tests.fakes import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's MONITOR_* variables (nor a subprocess it starts)."""
+    for key in list(os.environ):
+        if key.upper().startswith("MONITOR_"):
+            monkeypatch.delenv(key)
 
 
 class _CompatResponse(aiohttp.ClientResponse):

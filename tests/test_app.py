@@ -28,7 +28,7 @@ async def test_outage_alert_then_stop_with_zero_tasks_left(tmp_path: Path) -> No
     notify = NotifySettings(outbox_path=tmp_path / "outbox.sqlite3")
     store = StoreSettings(path=tmp_path / "history.sqlite3")
     settings = point_at_sim(
-        Settings(interval_s=0.1, timeout_s=1.0, notify=notify, store=store, web=WEB), cluster.urls
+        Settings(interval_s=0.1, timeout_s=0.1, notify=notify, store=store, web=WEB), cluster.urls
     )
     stop = asyncio.Event()
     fired = []
@@ -57,6 +57,7 @@ async def test_every_record_carries_this_instances_origin(tmp_path: Path) -> Non
             instance="edge-7",
             region="ap-tokyo",
             interval_s=0.1,
+            timeout_s=0.1,
             notify=NotifySettings(outbox_path=tmp_path / "outbox.sqlite3"),
             store=StoreSettings(path=tmp_path / "history.sqlite3"),
             web=WebSettings(enabled=False),

@@ -8,15 +8,16 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from monitor.exchanges import EXCHANGES
 
 ROOT = Path(__file__).parent.parent
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    environ.update(extra)
-    return environ
+    """The test's environment (conftest removed every MONITOR_* variable) plus `extra`."""
+    return {**os.environ, **extra}
 
 
 async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
@@ -40,8 +41,27 @@ async def test_invalid_config_exits_2_with_one_line() -> None:
     code, _, err = await run_cli("check-config", env=clean_env(MONITOR_TIMEOUT_S="0"))
     assert code == 2
     assert err.strip().splitlines() == [
-        "invalid setting timeout_s (MONITOR_TIMEOUT_S): Input should be greater than 0"
+        "invalid setting timeout_s (MONITOR_TIMEOUT_S): Input should be greater than or equal to"
+        " 0.01"
     ]
+
+
+@pytest.mark.parametrize(
+    ("variables", "line"),
+    [
+        ({"MONITOR_WEB__TOKEN": ""}, "invalid setting web.token (MONITOR_WEB__TOKEN): empty;"),
+        ({"MONITOR_WEB__TOKEN": "guessme"}, "invalid setting web.token (MONITOR_WEB__TOKEN): too"),
+        ({"MONITOR_TIMEOUT_S": "inf"}, "invalid setting timeout_s (MONITOR_TIMEOUT_S): Input"),
+        ({"MONITOR_INTERVAL_S": "1e-9"}, "invalid setting interval_s (MONITOR_INTERVAL_S): Inp"),
+        ({"MONITOR_INTERVAL_S": "inf"}, "invalid setting interval_s (MONITOR_INTERVAL_S): Inp"),
+        ({"MONITOR_INTERVAL_S": "2"}, "invalid setting timeout_s for binance.ping: 3 s is lon"),
+        ({"MONITOR_NOTIFY__CHANNELS": "[{"}, "invalid setting MONITOR_NOTIFY__CHANNELS: not val"),
+    ],
+)
+async def test_refused_settings_exit_2_with_one_line(variables: dict[str, str], line: str) -> None:
+    code, _, err = await run_cli("run", env=clean_env(**variables))
+    assert (code, len(err.strip().splitlines())) == (2, 1), err
+    assert err.startswith(line)
 
 
 async def test_invalid_config_stops_run_too() -> None:

@@ -11,21 +11,6 @@ from monitor.probes.plan import budget_overruns, build_plan
 from monitor.settings import ConfigError, load_settings
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os  # noqa: PLC0415
-
-    for key in list(os.environ):
-        if key.upper().startswith("MONITOR_"):
-            monkeypatch.delenv(key)
-
-
-def env(monkeypatch: pytest.MonkeyPatch, **values: str) -> dict[str, str]:
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
-
-
 def test_defaults_probe_every_registered_venue() -> None:
     settings = load_settings({})
     plan = build_plan(settings)
@@ -34,10 +19,10 @@ def test_defaults_probe_every_registered_venue() -> None:
     assert budget_overruns(plan) == {}  # the defaults respect every venue's budget
 
 
-def test_env_overrides_file_per_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_overrides_file_per_field(tmp_path: Path) -> None:
     config = tmp_path / "monitor.toml"
     config.write_text(
-        'interval_s = 2.0\nenabled_exchanges = ["binance", "kraken"]\n'
+        'interval_s = 2.0\ntimeout_s = 1.0\nenabled_exchanges = ["binance", "kraken"]\n'
         "[exchanges.binance]\n"
         'base_url = "https://api1.binance.com"\ninterval_s = 4.0\ntimeout_s = 1.5\n'
         "[exchanges.binance.endpoints.depth]\ninterval_s = 10.0\nfresh_connection = true\n"
@@ -46,9 +31,7 @@ def test_env_overrides_file_per_field(tmp_path: Path, monkeypatch: pytest.Monkey
         'json_field = "status"\njson_equals = "ok"\n'
         '[targets.headers]\nAuthorization = "Bearer canary-token-123"\n'
     )
-    environ = env(
-        monkeypatch, MONITOR_CONFIG=str(config), MONITOR_EXCHANGES__BINANCE__INTERVAL_S="3"
-    )
+    environ = {"MONITOR_CONFIG": str(config), "MONITOR_EXCHANGES__BINANCE__INTERVAL_S": "3"}
     settings = load_settings(environ)
     probes = {p.endpoint_id: p for p in build_plan(settings).probes}
     assert probes["binance.time"].interval_s == 3.0  # env beat the file
@@ -78,31 +61,34 @@ def test_env_overrides_file_per_field(tmp_path: Path, monkeypatch: pytest.Monkey
         ({"MONITOR_CONFIG": "/nonexistent/monitor.toml"}, "cannot read /nonexistent/monitor.toml"),
     ],
 )
-def test_invalid_settings_name_the_field(
-    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
-) -> None:
+def test_invalid_settings_name_the_field(variables: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_settings(env(monkeypatch, **variables))
+        load_settings(variables)
     text = str(caught.value)
     assert message in text
     assert "\n" not in text
 
 
-def test_bad_toml_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_toml_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("interval_s = = 2\n")
     with pytest.raises(ConfigError, match=r"bad\.toml") as caught:
-        load_settings(env(monkeypatch, MONITOR_CONFIG=str(config)))
+        load_settings({"MONITOR_CONFIG": str(config)})
     assert "\n" not in str(caught.value)
 
 
-def test_budget_overrun_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = load_settings(env(monkeypatch, MONITOR_EXCHANGES__KRAKEN__INTERVAL_S="0.5"))
+def test_budget_overrun_is_reported() -> None:
+    settings = load_settings(
+        {
+            "MONITOR_EXCHANGES__KRAKEN__INTERVAL_S": "0.5",
+            "MONITOR_EXCHANGES__KRAKEN__TIMEOUT_S": "0.5",
+        }
+    )
     overruns = budget_overruns(build_plan(settings))
     assert overruns == {"kraken": (360.0, 60)}
 
 
-def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_example_lists_every_setting_and_loads() -> None:
     from monitor.settings import Settings  # noqa: PLC0415
 
     text = (Path(__file__).parent.parent / ".env.example").read_text()
@@ -136,20 +122,17 @@ def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPat
     )
     defaults = load_settings({})
     assert len(active) >= 10
-    assert load_settings(env(monkeypatch, **active)) == defaults
+    assert load_settings(active) == defaults
 
 
-def test_credentials_from_env_and_secret_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_credentials_from_env_and_secret_files(tmp_path: Path) -> None:
     secret_file = tmp_path / "okx_secret"
     secret_file.write_text("file-secret-xyz\n")
-    environ = env(
-        monkeypatch,
-        MONITOR_EXCHANGES__OKX__CREDENTIALS__API_KEY="env-key-abc",
-        MONITOR_EXCHANGES__OKX__CREDENTIALS__API_SECRET_FILE=str(secret_file),
-        MONITOR_EXCHANGES__OKX__CREDENTIALS__PASSPHRASE="env-pass",
-    )
+    environ = {
+        "MONITOR_EXCHANGES__OKX__CREDENTIALS__API_KEY": "env-key-abc",
+        "MONITOR_EXCHANGES__OKX__CREDENTIALS__API_SECRET_FILE": str(secret_file),
+        "MONITOR_EXCHANGES__OKX__CREDENTIALS__PASSPHRASE": "env-pass",
+    }
     settings = load_settings(environ)
     creds = settings.exchange("okx").credentials
     assert creds is not None and creds.api_secret is not None
@@ -161,27 +144,24 @@ def test_credentials_from_env_and_secret_files(
         assert "file-secret-xyz" not in text and "env-key-abc" not in text
 
 
-def test_credentials_in_the_config_file_are_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_credentials_in_the_config_file_are_refused(tmp_path: Path) -> None:
     config = tmp_path / "monitor.toml"
     config.write_text('[exchanges.binance.credentials]\napi_key = "k"\napi_secret = "s"\n')
     with pytest.raises(ConfigError, match="never from the config file"):
-        load_settings(env(monkeypatch, MONITOR_CONFIG=str(config)))
+        load_settings({"MONITOR_CONFIG": str(config)})
 
 
-def test_incomplete_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_incomplete_credentials() -> None:
     with pytest.raises(ConfigError, match="api_key and api_secret are both required"):
-        load_settings(env(monkeypatch, MONITOR_EXCHANGES__BYBIT__CREDENTIALS__API_KEY="k"))
+        load_settings({"MONITOR_EXCHANGES__BYBIT__CREDENTIALS__API_KEY": "k"})
 
 
-def test_a_scheme_the_venue_does_not_sign_with_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    environ = env(
-        monkeypatch,
-        MONITOR_EXCHANGES__BINANCE__CREDENTIALS__API_KEY="k",
-        MONITOR_EXCHANGES__BINANCE__CREDENTIALS__API_SECRET="s",
-        MONITOR_EXCHANGES__BINANCE__CREDENTIALS__SCHEME="jwt",
-    )
+def test_a_scheme_the_venue_does_not_sign_with_is_refused() -> None:
+    environ = {
+        "MONITOR_EXCHANGES__BINANCE__CREDENTIALS__API_KEY": "k",
+        "MONITOR_EXCHANGES__BINANCE__CREDENTIALS__API_SECRET": "s",
+        "MONITOR_EXCHANGES__BINANCE__CREDENTIALS__SCHEME": "jwt",
+    }
     with pytest.raises(ConfigError, match="binance has no 'jwt' signing; known: hmac") as caught:
         load_settings(environ)
     assert "\n" not in str(caught.value)

@@ -48,7 +48,7 @@ class SilenceBook:
     def covers(self, rule: str, venue: str, endpoint: str | None, now_s: float) -> bool:
         if not self._silences:
             return False
-        self._silences = [s for s in self._silences if now_s < s.ends_at_s]
+        self._silences = list(self.in_force(now_s))
         return any(s.covers(rule, venue, endpoint, now_s) for s in self._silences)
 
     def in_force(self, now_s: float) -> tuple[Silence, ...]:

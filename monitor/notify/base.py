@@ -8,8 +8,9 @@ import enum
 from typing import Generic, Protocol, TypeVar
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.bounds import Count, RequestTimeoutS, Seconds
 from monitor.clock import Clock
 from monitor.models import AlertEvent, AlertKind, Severity
 
@@ -89,9 +90,9 @@ class ChannelSpec(BaseModel):
     exclude_rules: list[str] = Field(default_factory=list)
     send_resolved: bool = True
     fallback: str | None = None  # channel that gets what this one dead-letters
-    timeout_s: PositiveFloat = 10.0  # deadline of one delivery attempt
-    max_per_minute: PositiveInt = 20  # storm guard: beyond this, one summary message
-    group_window_s: PositiveFloat | None = None  # None: notify.group_window_s
+    timeout_s: RequestTimeoutS = 10.0  # deadline of one delivery attempt
+    max_per_minute: Count = 20  # storm guard: beyond this, one summary message
+    group_window_s: Seconds | None = None  # None: notify.group_window_s
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

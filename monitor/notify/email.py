@@ -5,10 +5,10 @@ drop a duplicate after a retry."""
 from __future__ import annotations
 
 from email.message import EmailMessage
-from typing import Literal
+from typing import Annotated, Literal
 
 import aiosmtplib
-from pydantic import Field, PositiveInt, SecretStr
+from pydantic import Field, SecretStr
 
 from monitor.notify import escape
 from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkBase
@@ -20,7 +20,7 @@ KIND = ChannelKind.EMAIL
 class EmailSpec(ChannelSpec):
     type: Literal["email"] = "email"
     host: str
-    port: PositiveInt = 587
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
     password: SecretStr | None = None

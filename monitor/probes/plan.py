@@ -11,7 +11,7 @@ from monitor.exchanges import EXCHANGES, EndpointKind, ExchangeProfile, Interpre
 from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.exchanges.signing import KeyMaterial, SignedRequest
 from monitor.secrets import secret_values
-from monitor.settings import ProbeOptions, Settings, TargetSettings
+from monitor.settings import ConfigError, ProbeOptions, Settings, TargetSettings
 
 Interpreter = Callable[[int, Mapping[str, str], bytes, float], Interpretation]
 
@@ -146,7 +146,18 @@ def _target_probe(settings: Settings, target: TargetSettings) -> ProbePlan:
     )
 
 
+def _check_timeouts(probes: list[ProbePlan]) -> None:
+    """A timeout longer than the interval lets a hanging target hold its schedule hostage."""
+    for p in probes:
+        if p.timeout_s > p.interval_s:
+            raise ConfigError(
+                f"invalid setting timeout_s for {p.endpoint_id}: {p.timeout_s:g} s is longer"
+                f" than its interval_s {p.interval_s:g} s (MONITOR_TIMEOUT_S or its override)"
+            )
+
+
 def build_plan(settings: Settings) -> Plan:
+    """Raises ConfigError for a probe whose effective timeout exceeds its interval."""
     probes: list[ProbePlan] = []
     budgets: dict[str, int] = {}
     for venue in settings.enabled_exchanges:
@@ -160,6 +171,7 @@ def build_plan(settings: Settings) -> Plan:
         probes.append(_target_probe(settings, target))
         if target.budget_per_min is not None:
             budgets[target.name] = target.budget_per_min
+    _check_timeouts(probes)
     secrets = secret_values(settings)
     spread = tuple(
         dataclasses.replace(p, offset_s=spread_offset(i, p.interval_s), scrub=secrets)

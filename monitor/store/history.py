@@ -11,11 +11,12 @@ import dataclasses
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.bounds import Seconds
 from monitor.clock import Clock
 from monitor.models import AlertEvent
 from monitor.notify.payload import alert_json
@@ -43,8 +44,8 @@ class StoreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: Path = Path("data/history.sqlite3")
-    retention_days: PositiveFloat = 30.0
-    flush_s: PositiveFloat = 5.0
+    retention_days: Annotated[float, Field(gt=0, le=3650)] = 30.0
+    flush_s: Seconds = 5.0
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
 
 

@@ -11,8 +11,9 @@ import logging
 from typing import Literal
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 
+from monitor.bounds import Count, RequestTimeoutS, Seconds
 from monitor.clock import Clock
 from monitor.models import ProbeResult
 from monitor.notify.base import DeliveryError
@@ -34,9 +35,9 @@ class InfluxSettings(BaseModel):
     bucket: str = "exchange_monitor"  # v2
     token: SecretStr | None = None  # v2 "Token ..."; v1 with auth: "user:password"
     raw_points: bool = False  # every probe, not only the per-minute rollups
-    flush_s: PositiveFloat = 10.0
-    buffer_points: PositiveInt = 100_000
-    timeout_s: PositiveFloat = 10.0
+    flush_s: Seconds = 10.0
+    buffer_points: Count = 100_000
+    timeout_s: RequestTimeoutS = 10.0
 
 
 def _tag(value: str) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-from pydantic import BaseModel, ConfigDict, NonNegativeFloat
+from pydantic import BaseModel, ConfigDict
 
+from monitor.bounds import Dollars
 from monitor.clock import Clock
 
 HOUR_S = 3600.0
@@ -17,8 +18,8 @@ DAY_S = 24 * HOUR_S
 class Price(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input_per_mtok: NonNegativeFloat  # USD per million prompt tokens
-    output_per_mtok: NonNegativeFloat
+    input_per_mtok: Dollars  # USD per million prompt tokens
+    output_per_mtok: Dollars
 
 
 @dataclasses.dataclass(slots=True)

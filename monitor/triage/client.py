@@ -13,13 +13,14 @@ import dataclasses
 import random
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import aiohttp
 import orjson
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from monitor.bounds import Count
 from monitor.clock import Clock
 from monitor.retry import BreakerSettings, CircuitBreaker, RetryPolicy, RetrySettings
 from monitor.triage.providers import PROVIDERS, Mode, ProviderProfile
@@ -36,8 +37,8 @@ class StepSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str
-    deadline_s: PositiveFloat
-    max_tokens: PositiveInt
+    deadline_s: Annotated[float, Field(gt=0, le=600)]
+    max_tokens: Count
     temperature: float = Field(default=0.0, ge=0, le=2)
 
 

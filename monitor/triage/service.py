@@ -15,11 +15,13 @@ import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
+from typing import Annotated
 
 import orjson
 from aiolimiter import AsyncLimiter
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.bounds import Count, Dollars
 from monitor.clock import Clock
 from monitor.models import AlertEvent, AlertKind, Severity, TriageInfo
 from monitor.triage import prompts, rules
@@ -44,12 +46,12 @@ class TriageSettings(BaseModel):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     classify: StepSettings = StepSettings(model="gpt-4.1-mini", deadline_s=20, max_tokens=300)
     analyze: StepSettings = StepSettings(model="gpt-4.1", deadline_s=60, max_tokens=1500)
-    max_concurrency: PositiveInt = 2
-    requests_per_minute: PositiveInt = 30
-    queue_size: PositiveInt = 100
+    max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 2
+    requests_per_minute: Count = 30
+    queue_size: Count = 100
     prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
-    hourly_budget_usd: NonNegativeFloat = 1.0
-    daily_budget_usd: NonNegativeFloat = 10.0
+    hourly_budget_usd: Dollars = 1.0
+    daily_budget_usd: Dollars = 10.0
 
 
 def evidence_key(event: AlertEvent) -> tuple[str, str]:

@@ -1,27 +1,25 @@
 """The web server: /metrics, /healthz, /readyz, /api/v1/*, and the status page at /.
 
-Bound to 127.0.0.1 by default. With a token set, the API and the page need
-`Authorization: Bearer <token>`; changing silences always needs it."""
+Bound to 127.0.0.1 by default. Access rules: `web/auth.py`; query parameters: `web/params.py`."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-import pydantic
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.clock import Clock
-from monitor.detect.silences import Silence
-from monitor.detect.thresholds import SilenceSettings
 from monitor.view import MonitorView
+from monitor.web import params
+from monitor.web.auth import auth_middleware
 from monitor.web.config import WebSettings
 from monitor.web.metrics import exposition
 from monitor.web.page import CHART_POINTS, INCIDENTS, charted, render_page
+from monitor.web.silences import parse_silence, silence_json
 from monitor.web.snapshots import RECENT_EVENTS, alerts_json, self_json, status_json
 
 VIEW: web.AppKey[MonitorView] = web.AppKey("view")
@@ -29,6 +27,7 @@ SETTINGS: web.AppKey[WebSettings] = web.AppKey("web_settings")
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 HOUR_S, DAY_S = 3600.0, 86400.0
 SERIES_LIMIT = 1440  # minutes per page of /api/v1/endpoints/{id}/series
+MAX_SERIES_HOURS = 30 * 24.0
 
 
 def _view(request: web.Request) -> MonitorView:
@@ -37,32 +36,6 @@ def _view(request: web.Request) -> MonitorView:
 
 def _json(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
-
-
-def _authorized(request: web.Request, required: bool) -> bool:
-    settings = request.app[SETTINGS]
-    if settings.token is None:
-        return not required
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    return hmac.compare_digest(given.encode(), settings.token.get_secret_value().encode())
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    path = request.path
-    guarded = path == "/" or path.startswith("/api/")
-    settings = request.app[SETTINGS]
-    needs_token = request.method != "GET" and path.startswith("/api/v1/silences")
-    if (guarded and settings.token is not None and not _authorized(request, False)) or (
-        needs_token and not _authorized(request, True)
-    ):
-        return web.json_response(
-            {"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
-        )
-    return await handler(request)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -99,17 +72,21 @@ async def self_stats(request: web.Request) -> web.Response:
     return _json(self_json(me, request.app[CLOCK].monotonic()))
 
 
+def _since(request: web.Request) -> float:
+    now_s = request.app[CLOCK].wall()
+    if "since" not in request.query:
+        hours = params.number(request, "hours", default=1.0, low=1 / 60, high=MAX_SERIES_HOURS)
+        return now_s - hours * HOUR_S
+    if "hours" in request.query:
+        raise params.BadRequest("give hours or since, not both")
+    return params.number(request, "since", default=now_s, low=0.0, high=now_s)
+
+
+@params.accepts("hours", "since", "limit")
 async def series(request: web.Request) -> web.Response:
     endpoint_id = request.match_info["endpoint_id"]
-    query = request.query
-    try:
-        limit = min(max(int(query.get("limit", SERIES_LIMIT)), 1), SERIES_LIMIT)
-        if "since" in query:
-            since = float(query["since"])
-        else:
-            since = request.app[CLOCK].wall() - float(query.get("hours", "1")) * HOUR_S
-    except ValueError as exc:
-        return _json({"error": f"bad query: {exc}"}, status=400)
+    limit = params.integer(request, "limit", default=SERIES_LIMIT, low=1, high=SERIES_LIMIT)
+    since = _since(request)
     found = await _view(request).series(endpoint_id, since, limit)
     if found is None:
         return _json({"error": f"unknown endpoint {endpoint_id}"}, status=404)
@@ -119,16 +96,13 @@ async def series(request: web.Request) -> web.Response:
 
 
 async def list_silences(request: web.Request) -> web.Response:
-    return _json({"silences": await _view(request).silences()})
+    return _json({"silences": [silence_json(s) for s in await _view(request).silences()]})
 
 
 async def add_silence(request: web.Request) -> web.Response:
-    try:
-        spec = SilenceSettings.model_validate_json(await request.read())
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        return _json({"error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, 400)
-    silence_id = await _view(request).add_silence(Silence.from_settings(spec))
+    now_s = request.app[CLOCK].wall()
+    silence = parse_silence(await request.read(), now_s, request.app[SETTINGS].silence_max_s)
+    silence_id = await _view(request).add_silence(silence)
     return _json({"id": silence_id}, status=201)
 
 
@@ -150,7 +124,7 @@ async def page(request: web.Request) -> web.Response:
 
 
 def make_app(view: MonitorView, settings: WebSettings, clock: Clock) -> web.Application:
-    app = web.Application(middlewares=[auth])
+    app = web.Application(middlewares=[auth_middleware(settings.token), params.known_params])
     app[VIEW] = view
     app[SETTINGS] = settings
     app[CLOCK] = clock

@@ -29,7 +29,7 @@ def make_detector(
     clock: FakeClock, settings: Settings | None = None, rules: RuleBook = RULES
 ) -> tuple[Detector, Subscription[AlertEvent], list[ProbePlan]]:
     """A detector publishing on a bus, and a subscription to the alerts it publishes."""
-    settings = settings or Settings(interval_s=1.0)
+    settings = settings or Settings(interval_s=1.0, timeout_s=1.0)
     plan = build_plan(settings)
     bus = LocalBus()
     alerts = bus.subscribe(AlertEvent, "test", 100_000)

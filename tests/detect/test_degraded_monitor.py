@@ -21,7 +21,7 @@ STALL_S = 0.4  # the loop's lag during the storm, over degraded_lag_ms (250 ms)
 
 def _settings() -> Settings:
     targets = [{"name": f"t{i:03d}", "url": f"http://127.0.0.1:1/{i}"} for i in range(TARGETS)]
-    return Settings.model_validate({"interval_s": 1.0, "targets": targets})
+    return Settings.model_validate({"interval_s": 1.0, "timeout_s": 1.0, "targets": targets})
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
     store = StoreSettings(path=Path(scratch.name) / "history.sqlite3")
     values: dict[str, Any] = {
         "interval_s": INTERVAL_S,
-        "timeout_s": 0.3,
+        "timeout_s": INTERVAL_S,
         "notify": notify,
         "store": store,
         "web": WebSettings(port=0),  # a fixed port collides with parallel runs
@@ -194,7 +194,7 @@ async def test_latency_spike_after_a_baseline() -> None:
         venue="binance",
         endpoint="depth",
         kind=ChaosKind.LATENCY_SPIKE,
-        latency_ms=150,
+        latency_ms=80,
     )
     async with pipeline(Timeline(steps=[spike])) as h:
         await h.expect(AlertKind.FIRING, "LATENCY_SPIKE/binance/depth", within_s=20)

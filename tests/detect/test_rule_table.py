@@ -138,7 +138,9 @@ EMPTY_BODY = RuleSpec(
 
 
 def _run_with(book: RuleBook, fake_clock: FakeClock) -> list[AlertEvent]:
-    detector, alerts, probes = make_detector(fake_clock, Settings(interval_s=1.0), book)
+    detector, alerts, probes = make_detector(
+        fake_clock, Settings(interval_s=1.0, timeout_s=1.0), book
+    )
     model = HealthyModel(fake_clock)
     for _ in range(3):
         for p in probes:

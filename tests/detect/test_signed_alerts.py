@@ -65,6 +65,7 @@ async def _run(
         point_at_sim(
             Settings(
                 interval_s=0.1,
+                timeout_s=0.1,
                 notify=notify,
                 store=StoreSettings(path=tmp_path / "history.sqlite3"),
                 web=WebSettings(port=0),

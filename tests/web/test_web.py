@@ -4,6 +4,7 @@ API with its token, silences, and the status page."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
@@ -22,7 +23,7 @@ from monitor.sim.wiring import point_at_sim
 from monitor.store.history import StoreSettings
 from monitor.web.config import WebSettings
 
-TOKEN = "web-token-5150"
+TOKEN = "web-token-5150-abcdefgh"
 PROMTOOL = shutil.which("promtool")
 
 
@@ -43,7 +44,8 @@ async def check_surfaces(url: str, seen: dict[str, Any]) -> None:
             seen["alerts"] = await r.json()
         async with session.get(f"{url}/api/v1/endpoints/okx.time/series", headers=auth) as r:
             seen["series"] = r.status
-        silence = {"venue": "okx", "ends_at": "2099-01-01T00:00:00Z", "comment": "planned"}
+        ends_at = dt.datetime.fromtimestamp(SystemClock().wall() + 3600, dt.UTC).isoformat()
+        silence = {"venue": "okx", "ends_at": ends_at, "comment": "planned"}
         async with session.post(f"{url}/api/v1/silences", json=silence) as r:
             seen["silence_no_token"] = r.status
         async with session.post(f"{url}/api/v1/silences", json=silence, headers=auth) as r:
@@ -65,6 +67,7 @@ async def test_surfaces_of_a_running_monitor(tmp_path: Path) -> None:
     settings = point_at_sim(
         Settings(
             interval_s=0.1,
+            timeout_s=0.1,
             notify=NotifySettings(outbox_path=tmp_path / "o.sqlite3"),
             store=StoreSettings(path=tmp_path / "h.sqlite3"),
             web=WebSettings(port=0, token=TOKEN),

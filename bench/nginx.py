@@ -10,6 +10,8 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from bench.service import serving
+
 MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 CONFIG = """
 load_module {module};
@@ -66,16 +68,5 @@ async def nginx(root: Path, port: int, delay_s: float, core: int) -> AsyncIterat
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
-        for _ in range(100):  # listening within a second or two
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                await writer.wait_closed()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)  # noqa: TID251 - waiting for an external process
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        await proc.wait()
+    async with serving(proc, port, tries=100) as url:
+        yield url

@@ -127,3 +127,22 @@ def diff_quantile(before: dict[str, Any], after: dict[str, Any], q: float) -> fl
     between.counts = [b - a for a, b in zip(before["counts"], after["counts"], strict=True)]
     between.count = sum(between.counts)
     return between.quantile(q)
+
+
+@contextlib.asynccontextmanager
+async def serving(proc: asyncio.subprocess.Process, port: int, tries: int) -> AsyncIterator[str]:
+    """The URL of a server process on 127.0.0.1:`port` once it accepts connections (polled
+    every 50 ms, `tries` times: it is an external process); the process is stopped on exit."""
+    try:
+        for _ in range(tries):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                await writer.wait_closed()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)  # noqa: TID251 - waiting for an external process
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        await proc.wait()

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from bench.service import Service, free_port, service, write_config
+from bench.service import Service, free_port, service, serving, write_config
 from monitor.clock import SystemClock
 from monitor.store.history import History, StoreSettings
 
@@ -69,19 +69,8 @@ async def target(port: int, core: int) -> AsyncIterator[str]:
     proc = await asyncio.create_subprocess_exec(
         "taskset", "-c", str(core), sys.executable, "-m", "bench.target", str(port)
     )
-    try:
-        for _ in range(200):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                await writer.wait_closed()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)  # noqa: TID251 - waiting for an external process
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        await proc.wait()
+    async with serving(proc, port, tries=200) as url:
+        yield url
 
 
 async def _ping(svc: Service, done: asyncio.Event) -> float:

@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 H = TypeVar("H", bound=Handler)
+N = TypeVar("N", int, float)
 _ACCEPTED = "accepted_params"
 
 
@@ -56,27 +57,25 @@ def _within(name: str, value: float, low: float, high: float) -> None:
         raise BadRequest(f"{name}: must be between {low:g} and {high:g}")
 
 
-def number(request: web.Request, name: str, default: float, low: float, high: float) -> float:
-    """The parameter as a finite float in [low, high], or `default` when absent."""
+def _parsed(
+    request: web.Request, name: str, default: N, low: N, high: N, parse: type[N], what: str
+) -> N:
     given = _single(request, name)
     if given is None:
         return default
     try:
-        value = float(given)
+        value = parse(given)
     except ValueError:
-        raise BadRequest(f"{name}: not a number") from None
+        raise BadRequest(f"{name}: not {what}") from None
     _within(name, value, low, high)
     return value
+
+
+def number(request: web.Request, name: str, default: float, low: float, high: float) -> float:
+    """The parameter as a finite float in [low, high], or `default` when absent."""
+    return _parsed(request, name, default, low, high, float, "a number")
 
 
 def integer(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     """The parameter as an integer in [low, high], or `default` when absent."""
-    given = _single(request, name)
-    if given is None:
-        return default
-    try:
-        value = int(given)
-    except ValueError:
-        raise BadRequest(f"{name}: not an integer") from None
-    _within(name, value, low, high)
-    return value
+    return _parsed(request, name, default, low, high, int, "an integer")

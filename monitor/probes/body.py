@@ -1,6 +1,6 @@
 """Reading a response body under a cap on DECODED bytes and on the compression ratio.
 
-aiohttp decodes gzip, deflate (and br, zstd when their libraries are installed) as the body
+aiohttp decodes gzip, deflate, br (Brotli) and zstd (backports.zstd) as the body
 is read, a bounded slice at a time; reading in slices therefore bounds both memory and the
 time any one step holds the loop, whatever the framing (Content-Length, chunked, or until
 the connection closes). `response.read()` would inflate a bomb whole: never call it here.

@@ -14,6 +14,10 @@ import enum
 import socket
 import struct
 import zlib
+from collections.abc import Callable, Iterator
+
+import brotli
+from backports import zstd
 
 from monitor.clock import Clock, SystemClock
 from monitor.sim.tls import self_signed_context
@@ -34,10 +38,16 @@ class Hostile(enum.StrEnum):
     GZIP_BOMB_CHUNKED = "gzip-bomb-chunked"
     DEFLATE_BOMB_LENGTH = "deflate-bomb-length"
     DEFLATE_BOMB_CHUNKED = "deflate-bomb-chunked"
+    BR_BOMB_LENGTH = "br-bomb-length"
+    BR_BOMB_CHUNKED = "br-bomb-chunked"
+    ZSTD_BOMB_LENGTH = "zstd-bomb-length"
+    ZSTD_BOMB_CHUNKED = "zstd-bomb-chunked"
     SLOW_BODY = "slow-body"  # one byte a second
     ENDLESS_HEADERS = "endless-headers"  # one header line a second, never a blank line
     SILENT = "silent"  # reads the request, never answers
     RESET_MID_BODY = "reset-mid-body"  # TCP RST after part of the announced body
+    BR_SMALL = "br-small"  # a well-formed brotli body: decodes to the control's answer
+    ZSTD_SMALL = "zstd-small"
     BAD_GZIP = "bad-gzip"  # Content-Encoding: gzip over bytes that are not gzip
     BAD_UTF8 = "bad-utf8"
     DEEP_JSON = "deep-json"  # 100,000 nested arrays
@@ -48,11 +58,38 @@ class Hostile(enum.StrEnum):
     HTTP10_NO_LENGTH = "http10-no-length"  # HTTP/1.0, body until close, endless
 
 
-def bomb(decoded_bytes: int, wbits: int) -> bytes:
-    """Zeros compressed ~1000:1; wbits 31 is gzip, 15 zlib-wrapped deflate."""
-    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
-    parts = [packer.compress(_ZEROS) for _ in range(decoded_bytes // _SLICE)]
-    return b"".join([*parts, packer.flush()])
+class _Packer:
+    """One streaming compressor: `compress` a slice, `flush` the end."""
+
+    def __init__(self, compress: Callable[[bytes], bytes], flush: Callable[[], bytes]) -> None:
+        self.compress, self.flush = compress, flush
+
+
+def _packer(encoding: str) -> _Packer:
+    if encoding == "br":
+        packer = brotli.Compressor(quality=5)
+        return _Packer(packer.process, packer.finish)
+    if encoding == "zstd":
+        zpacker = zstd.ZstdCompressor(level=1)
+        return _Packer(zpacker.compress, zpacker.flush)
+    wbits = 31 if encoding == "gzip" else 15  # zlib-wrapped deflate
+    zlib_packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    return _Packer(zlib_packer.compress, zlib_packer.flush)
+
+
+def bomb(decoded_bytes: int, encoding: str) -> bytes:
+    """Zeros compressed in `encoding` (gzip ~1000:1, zstd ~30,000:1, br far more)."""
+    packer = _packer(encoding)
+
+    def parts() -> Iterator[bytes]:
+        for _ in range(decoded_bytes // _SLICE):
+            yield packer.compress(_ZEROS)
+        yield packer.flush()
+
+    return b"".join(parts())
+
+
+BOMB_ENCODINGS = ("gzip", "deflate", "br", "zstd")
 
 
 def _head(status: str, *fields: str, version: str = "HTTP/1.1") -> bytes:
@@ -68,7 +105,7 @@ class HostileServer:
 
     def __init__(self, clock: Clock, *, bomb_bytes: int = 1 << 30) -> None:
         self._clock = clock
-        self._bombs = {"gzip": bomb(bomb_bytes, 31), "deflate": bomb(bomb_bytes, 15)}
+        self._bombs = {encoding: bomb(bomb_bytes, encoding) for encoding in BOMB_ENCODINGS}
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.base_url = self.tls_url = ""
@@ -188,6 +225,10 @@ _BOMBS = {
     Hostile.GZIP_BOMB_CHUNKED: ("gzip", True),
     Hostile.DEFLATE_BOMB_LENGTH: ("deflate", False),
     Hostile.DEFLATE_BOMB_CHUNKED: ("deflate", True),
+    Hostile.BR_BOMB_LENGTH: ("br", False),
+    Hostile.BR_BOMB_CHUNKED: ("br", True),
+    Hostile.ZSTD_BOMB_LENGTH: ("zstd", False),
+    Hostile.ZSTD_BOMB_CHUNKED: ("zstd", True),
 }
 
 
@@ -201,7 +242,10 @@ _BIG = {
     Hostile.BIG_CHUNKED: _head("200 OK", _JSON, "Transfer-Encoding: chunked"),
     Hostile.HTTP10_NO_LENGTH: _head("200 OK", _JSON, version="HTTP/1.0"),
 }
+_OK_BODY = b'{"status":"ok"}'
 _FIXED = {
+    Hostile.BR_SMALL: _fixed(brotli.compress(_OK_BODY), _JSON, "Content-Encoding: br"),
+    Hostile.ZSTD_SMALL: _fixed(zstd.compress(_OK_BODY), _JSON, "Content-Encoding: zstd"),
     Hostile.BAD_GZIP: _fixed(b"\x1f\x8b\x08\x00not-gzip-at-all", _JSON, "Content-Encoding: gzip"),
     Hostile.BAD_UTF8: _fixed(b'{"status":"\xff\xfe\xfd"}', _JSON),
     Hostile.DEEP_JSON: _fixed(b"[" * 100_000 + b"]" * 100_000, _JSON),

@@ -40,6 +40,7 @@ class Row:
 
 OVER = f"body over {CAP} bytes"
 DECODED_OVER = f"decoded body over {CAP} bytes"
+RATIO = "compression ratio over 200:1"  # br and zstd pack zeros far tighter than gzip
 ROWS = [
     Row(Hostile.OK, Outcome.OK, None),
     Row(Hostile.BIG_LENGTH, Outcome.BAD_PAYLOAD, OVER),
@@ -48,6 +49,12 @@ ROWS = [
     Row(Hostile.GZIP_BOMB_CHUNKED, Outcome.BAD_PAYLOAD, DECODED_OVER),
     Row(Hostile.DEFLATE_BOMB_LENGTH, Outcome.BAD_PAYLOAD, DECODED_OVER),
     Row(Hostile.DEFLATE_BOMB_CHUNKED, Outcome.BAD_PAYLOAD, DECODED_OVER),
+    Row(Hostile.BR_BOMB_LENGTH, Outcome.BAD_PAYLOAD, RATIO),
+    Row(Hostile.BR_BOMB_CHUNKED, Outcome.BAD_PAYLOAD, RATIO),
+    Row(Hostile.ZSTD_BOMB_LENGTH, Outcome.BAD_PAYLOAD, RATIO),
+    Row(Hostile.ZSTD_BOMB_CHUNKED, Outcome.BAD_PAYLOAD, RATIO),
+    Row(Hostile.BR_SMALL, Outcome.OK, None),
+    Row(Hostile.ZSTD_SMALL, Outcome.OK, None),
     Row(Hostile.SLOW_BODY, Outcome.TIMEOUT, "deadline exceeded", timeout_s=0.3),
     Row(Hostile.ENDLESS_HEADERS, Outcome.TIMEOUT, "deadline exceeded", timeout_s=0.3),
     Row(Hostile.SILENT, Outcome.TIMEOUT, "deadline exceeded", timeout_s=0.3),
@@ -107,6 +114,24 @@ async def test_hostile_target(
     probe = probe_factory(target_url(hostile, row.target), BodyLimits(CAP), row.timeout_s)
     result = await probe.run(0.0, 0.0, 0.0)
     assert (result.outcome, result.detail) == (row.outcome, row.detail)
+    assert result.body_bytes <= CAP + 1
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        Hostile.BR_BOMB_LENGTH,
+        Hostile.BR_BOMB_CHUNKED,
+        Hostile.ZSTD_BOMB_LENGTH,
+        Hostile.ZSTD_BOMB_CHUNKED,
+    ],
+)
+async def test_decoded_cap_stops_a_bomb_whatever_the_ratio(
+    case: Hostile, hostile: HostileServer, probe_factory: ProbeFactory
+) -> None:
+    probe = probe_factory(hostile.url(case), BodyLimits(CAP, max_ratio=1e9), 5.0)
+    result = await probe.run(0.0, 0.0, 0.0)
+    assert (result.outcome, result.detail) == (Outcome.BAD_PAYLOAD, DECODED_OVER)
     assert result.body_bytes <= CAP + 1
 
 

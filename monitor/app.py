@@ -127,12 +127,14 @@ def make_gate(settings: Settings, plan: Plan) -> Gate:
     )
 
 
-def endpoint_catalogue(plan: Plan) -> list[EndpointInfo]:
+def endpoint_catalogue(settings: Settings, plan: Plan) -> list[EndpointInfo]:
     """What the detector is told of each planned endpoint."""
     out = []
     for p in plan.probes:
         profile = EXCHANGES.get(p.venue)
-        signing = profile.signing_window_ms if profile else None
+        creds = settings.exchange(p.venue).credentials
+        recv_window_ms = creds.recv_window_ms if creds else None
+        signing = profile.receive_window_ms(recv_window_ms) if profile else None
         out.append(
             EndpointInfo(p.endpoint_id, p.venue, p.endpoint, p.kind, profile is not None, signing)
         )
@@ -153,7 +155,7 @@ def thresholds_lookup(settings: Settings) -> ThresholdsLookup:
 def make_detector(
     settings: Settings, plan: Plan, clock: Clock, bus: LocalBus, rules: RuleBook = RULES
 ) -> Detector:
-    catalogue = endpoint_catalogue(plan)
+    catalogue = endpoint_catalogue(settings, plan)
     lookup = thresholds_lookup(settings)
     return Detector(settings.detect, catalogue, lookup, clock, bus, settings.origin, rules)
 

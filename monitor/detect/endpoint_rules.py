@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from monitor.detect.spec import ResultInput, Symptom
+from monitor.detect.thresholds import Thresholds
 from monitor.detect.tracker import EndpointTracker
 from monitor.exchanges import EndpointKind
 from monitor.facts import Facts
 from monitor.models import Outcome, Severity
 
 _OWN_STREAK_RULES = frozenset({Outcome.EXCHANGE_ERROR, Outcome.BAD_PAYLOAD})
-_CRITICAL_SHARE_OF_SIGNING_WINDOW = 0.8
 
 
 def _ms(seconds: float) -> str:
@@ -114,9 +114,18 @@ def latency_spike(seen: ResultInput) -> Symptom | None:
     return Symptom(summary, facts)
 
 
+def _drift_severity(proven_ms: float, limit_ms: float | None, t: Thresholds) -> Severity | None:
+    """Critical when the offset leaves less than `clock_drift_critical_margin` of the venue's
+    receive window, high above `clock_drift_high_ms`; None: the rule's own severity."""
+    if limit_ms is not None and limit_ms - proven_ms < t.clock_drift_critical_margin * limit_ms:
+        return Severity.CRITICAL
+    return Severity.HIGH if proven_ms > t.clock_drift_high_ms else None
+
+
 def clock_drift(seen: ResultInput) -> Symptom | None:
-    """Offset judged with its uncertainty: only drift proven beyond the RTT counts. A signed
-    request refused for its timestamp (Binance -1021, OKX 50102, Bybit 10002) is critical."""
+    """Offset judged with its uncertainty: only drift proven beyond the RTT counts, and its
+    severity is the signing margin it leaves. A signed request refused for its timestamp
+    (Binance -1021, OKX 50102, Bybit 10002) is critical."""
     ep = seen.endpoint
     last = ep.last
     if ep.kind is EndpointKind.ACCOUNT and last is not None and last.auth_problem == "timestamp":
@@ -127,26 +136,19 @@ def clock_drift(seen: ResultInput) -> Symptom | None:
     t = ep.thresholds
     offset_ms = last.clock_offset_s * 1000
     slack_ms = (last.clock_uncertainty_s or 0.0) * 1000
-    ahead_ms = -offset_ms - slack_ms  # our clock ahead of the server's, proven
-    behind_ms = offset_ms - slack_ms
-    facts = Facts(clock_offset_ms=round(offset_ms, 1), uncertainty_ms=round(slack_ms, 1))
+    ahead = -offset_ms > offset_ms  # our clock ahead of the server's
+    proven_ms = abs(offset_ms) - slack_ms
+    if proven_ms <= t.clock_drift_ms:
+        return None
     window = seen.venue.signing_window_ms
-    ahead_limit = t.clock_ahead_critical_ms or (window[0] if window else None)
-    behind_limit = t.clock_behind_critical_ms or (window[1] if window else None)
-    share = _CRITICAL_SHARE_OF_SIGNING_WINDOW
-    critical, wait = Severity.CRITICAL, t.clock_drift_for
-    if ahead_limit is not None and ahead_ms >= share * ahead_limit:
-        summary = f"our clock {ahead_ms:.0f} ms ahead; venues reject beyond {ahead_limit:g} ms"
-        return Symptom(summary, facts, critical, wait)
-    if behind_limit is not None and behind_ms >= share * behind_limit:
-        summary = f"our clock {behind_ms:.0f} ms behind; venues reject beyond {behind_limit:g} ms"
-        return Symptom(summary, facts, critical, wait)
-    if max(ahead_ms, behind_ms) > t.clock_drift_ms:
-        summary = (
-            f"clock offset {offset_ms:+.0f} ms (+-{slack_ms:.0f} ms) beyond {t.clock_drift_ms:g} ms"
-        )
-        return Symptom(summary, facts, None, wait)
-    return None
+    override = t.clock_ahead_critical_ms if ahead else t.clock_behind_critical_ms
+    limit_ms = override or (window[0 if ahead else 1] if window else None)
+    facts = Facts(clock_offset_ms=round(offset_ms, 1), uncertainty_ms=round(slack_ms, 1))
+    summary = f"our clock {proven_ms:.0f} ms {'ahead' if ahead else 'behind'} (+-{slack_ms:.0f} ms)"
+    if limit_ms is not None:
+        left_ms = max(limit_ms - proven_ms, 0.0)
+        summary += f"; {left_ms:.0f} ms left of the venue's {limit_ms:g} ms receive window"
+    return Symptom(summary, facts, _drift_severity(proven_ms, limit_ms, t), t.clock_drift_for)
 
 
 def stale_data(seen: ResultInput) -> Symptom | None:

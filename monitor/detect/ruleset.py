@@ -187,7 +187,7 @@ _ENDPOINT = (
             Shown("uncertainty_ms", "+-{:.0f} ms"),
             STATUS,
         ),
-        doc="our clock proven off the venue's (critical near its signing window)",
+        doc="our clock proven off the venue's; severity from the margin left in its receive window",
     ),
     RuleSpec(
         Rule.STALE_DATA,

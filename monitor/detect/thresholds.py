@@ -56,7 +56,9 @@ class Thresholds(BaseModel):
     rate_budget_severity: Severity = Severity.MEDIUM
     clock_drift_ms: Milliseconds = 500.0
     clock_drift_severity: Severity = Severity.MEDIUM
-    clock_ahead_critical_ms: Milliseconds | None = None  # None: the venue's signing window
+    clock_drift_high_ms: Milliseconds = 1000.0
+    clock_drift_critical_margin: Fraction = 0.5  # critical below this share of the window left
+    clock_ahead_critical_ms: Milliseconds | None = None  # None: the venue's receive window
     clock_behind_critical_ms: Milliseconds | None = None
     clock_drift_for: Count = 2
     stale_after_s: Seconds = 30.0

@@ -158,9 +158,12 @@ class ExchangeProfile:
     sim: VenueSim  # the simulator's wire format and signature verifier
     # The signed read-only endpoints, one per credential scheme; the first is the default.
     signed: tuple[SignedAccess, ...] = ()
-    # How far (ms) a signed request's timestamp may run ahead of / behind the server's clock;
-    # None where the venue signs with a nonce instead of a timestamp.
+    # The receive window: how far (ms) a signed request's timestamp may run ahead of / behind
+    # the server's clock; None where the venue signs with a nonce instead of a timestamp.
     signing_window_ms: tuple[float, float] | None = None
+    # Whether the behind side is the request's own recvWindow parameter (Binance, Bybit): then
+    # the configured `credentials.recv_window_ms` is the window the venue applies.
+    recv_window_param: bool = False
     # Venue error codes that mean "request timestamp refused" (a severity floor in triage).
     timestamp_errors: tuple[str, ...] = ()
 
@@ -169,6 +172,13 @@ class ExchangeProfile:
             if ep.name == name:
                 return ep
         raise KeyError(name)
+
+    def receive_window_ms(self, recv_window_ms: int | None) -> tuple[float, float] | None:
+        """The window in force, given the recvWindow our signed requests send (if any)."""
+        window = self.signing_window_ms
+        if window is None or recv_window_ms is None or not self.recv_window_param:
+            return window
+        return window[0], float(recv_window_ms)
 
     def access(self, scheme: str) -> SignedAccess | None:
         """The signed probe for credentials of `scheme`, or None if the venue has none."""

@@ -177,5 +177,6 @@ BYBIT = ExchangeProfile(
         ),
     ),
     signing_window_ms=(1000.0, 5000.0),
+    recv_window_param=True,
     timestamp_errors=codes_for(AUTH_CODES, "timestamp"),
 )

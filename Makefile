@@ -27,6 +27,7 @@ check-config: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check monitor tests bench docs
 	$(BIN)/ruff format --check monitor tests bench docs
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy monitor tests bench docs

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import SecretStr
 
-from monitor.notify import escape
+from monitor import escape
 from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post

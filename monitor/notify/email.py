@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import aiosmtplib
 from pydantic import Field, SecretStr
 
-from monitor.notify import escape
+from monitor import escape
 from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkBase
 from monitor.notify.render import body_lines, title
 

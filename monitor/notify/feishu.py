@@ -13,8 +13,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import SecretStr
 
+from monitor import escape
 from monitor.models import Severity
-from monitor.notify import escape
 from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post

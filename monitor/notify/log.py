@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from monitor import escape
 from monitor.models import Severity
-from monitor.notify import escape
 from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.render import body_lines, title
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import orjson
 
-from monitor.notify import escape
+from monitor import escape
 from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
 from monitor.notify.chat import refused
 from monitor.notify.http import post

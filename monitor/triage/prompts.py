@@ -12,9 +12,9 @@ import orjson
 
 from monitor.detect.ruleset import RULES
 from monitor.detect.spec import Incident, RuleBook
+from monitor.escape import clean
 from monitor.facts import PROBE_FACTS, Facts
 from monitor.models import AlertEvent
-from monitor.notify.escape import clean
 
 TEXT_LIMIT = 200
 WINDOW_KEYS = frozenset(

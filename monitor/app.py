@@ -194,6 +194,7 @@ def make_notifier(
         retry=notify.retry,
         breaker=notify.breaker,
         fallback_after_s=notify.fallback_after_s,
+        storm_threshold=notify.storm_threshold,
         triage=triage,
     )
 

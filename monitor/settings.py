@@ -172,6 +172,7 @@ class NotifySettings(BaseModel):
     channels: list[ChannelSettings] = Field(default_factory=_default_channels)
     outbox_path: Path = Path("data/outbox.sqlite3")
     group_window_s: Seconds = 2.0
+    storm_threshold: Count = 10  # a group of more alerts is one summary for people
     retry: RetrySettings = Field(default_factory=RetrySettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     fallback_after_s: float = Field(default=120.0, gt=0, le=DAY_S)  # failing this long: copy

@@ -25,6 +25,8 @@ class ChannelKind(enum.StrEnum):
     LOG = "log"  # everything
 
 
+HUMAN_KINDS = frozenset({ChannelKind.CHAT, ChannelKind.EMAIL, ChannelKind.SMS})  # storm summaries
+
 DEFAULT_MIN_SEVERITY = {
     ChannelKind.MACHINE: Severity.LOW,
     ChannelKind.CHAT: Severity.MEDIUM,
@@ -42,6 +44,7 @@ class Notification:
     channel: str
     events: tuple[AlertEvent, ...]
     created_at_s: float
+    storm: bool = False  # for people: rendered as one summary (counts per venue and rule)
 
     @property
     def firing(self) -> tuple[AlertEvent, ...]:

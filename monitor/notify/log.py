@@ -1,5 +1,6 @@
-"""The log channel: each notification as one structured log event. Default when no channel
-is configured, and where LOW alerts go by default."""
+"""The log channel: each notification as one structured log event with a line for every
+alert in it (a machine channel: no summaries). Default when no channel is configured, and
+where LOW alerts go by default."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Literal
 from monitor import escape
 from monitor.models import Severity
 from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
-from monitor.notify.render import body_lines, title
+from monitor.notify.render import event_line, title
 
 KIND = ChannelKind.LOG
 log = logging.getLogger("monitor.alerts")
@@ -36,7 +37,7 @@ class LogSink(SinkBase[LogSpec]):
             extra={
                 "key": notification.key,
                 "title": title(notification),
-                "alerts": body_lines(notification, escape.clean),
+                "alerts": [event_line(e, escape.clean) for e in notification.events],
                 "fingerprints": [e.fingerprint for e in notification.events],
             },
         )

@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 from monitor.bus.base import Source
 from monitor.clock import Clock
 from monitor.models import AlertEvent
-from monitor.notify.base import ChannelKind, ChannelSpec, Sink
+from monitor.notify.base import HUMAN_KINDS, ChannelKind, ChannelSpec, Sink
 from monitor.notify.delivery import ChannelWorker, Delivery
 from monitor.notify.grouping import Group, Grouper
 from monitor.notify.outbox import Outbox
@@ -53,6 +53,7 @@ class Notifier:
         retry: RetrySettings,
         breaker: BreakerSettings,
         fallback_after_s: float = 120.0,
+        storm_threshold: int = 10,
         triage: Triage | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -66,7 +67,12 @@ class Notifier:
                 spec,
                 kind,
                 sink,
-                Grouper(spec.name, spec.group_window_s or group_window_s, spec.max_per_minute),
+                Grouper(
+                    spec.name,
+                    spec.group_window_s or group_window_s,
+                    spec.max_per_minute,
+                    storm_threshold if kind in HUMAN_KINDS else None,
+                ),
                 CircuitBreaker(breaker),
                 shared,
             )

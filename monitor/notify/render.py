@@ -3,8 +3,9 @@ values, time. Pure functions; each channel escapes the external parts with its e
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from monitor.detect.ruleset import RULES
 from monitor.detect.spec import RuleBook
@@ -62,15 +63,50 @@ def where(event: AlertEvent) -> str:
 
 
 def title(notification: Notification) -> str:
-    """One line: the single alert, or the group's counts."""
+    """One line: the single alert, the group's counts, or a storm's."""
     events = notification.events
+    if notification.storm:
+        return f"{MARK[worst(events)]} {storm_heading(notification)}"
     if len(events) == 1:
         e = events[0]
         state = "RESOLVED" if e.kind is AlertKind.RESOLVED else e.severity.value.upper()
         return f"{mark(e)} [{state}] {e.rule} {where(e)}"
+    return _counted(notification)
+
+
+def _counted(notification: Notification) -> str:
     c = counts(notification)
     parts = [f"{n} {name}" for name, n in c.items() if n]
-    return f"{len(events)} alerts: {', '.join(parts)}"
+    return f"{len(notification.events)} alerts: {', '.join(parts)}"
+
+
+def storm_heading(notification: Notification) -> str:
+    venues = len({e.venue for e in notification.events})
+    return f"STORM {_counted(notification)} across {venues} venue(s)"
+
+
+def worst(events: Iterable[AlertEvent]) -> Severity:
+    return max((e.severity for e in events), key=lambda s: s.rank)
+
+
+def storm_lines(notification: Notification, esc: Escaper) -> list[str]:
+    """A storm's summary: one line per venue and rule with its counts, the worst first."""
+    by_group: dict[tuple[str, str], list[AlertEvent]] = collections.defaultdict(list)
+    for e in notification.events:
+        by_group[(e.venue, e.rule)].append(e)
+
+    def order(item: tuple[tuple[str, str], list[AlertEvent]]) -> tuple[int, int, str, str]:
+        (venue, rule), events = item
+        return (-worst(events).rank, -len(events), venue, rule)
+
+    lines = []
+    for (venue, rule), events in sorted(by_group.items(), key=order):
+        resolved = sum(e.kind is AlertKind.RESOLVED for e in events)
+        firing = len(events) - resolved
+        severity = worst(events)
+        counted = f"{firing} firing" + (f", {resolved} resolved" if resolved else "")
+        lines.append(f"{MARK[severity]} {severity.value.upper()} {rule} {esc(venue)}: {counted}")
+    return lines
 
 
 def shown_value(shown: Shown, facts: Facts) -> str | None:
@@ -113,20 +149,30 @@ def event_line(event: AlertEvent, esc: Escaper) -> str:
 
 
 def body_lines(notification: Notification, esc: Escaper) -> list[str]:
-    events = notification.events
-    lines = [event_line(e, esc) for e in events[:MAX_EVENTS_SHOWN]]
-    if len(events) > MAX_EVENTS_SHOWN:
-        lines.append(f"… and {len(events) - MAX_EVENTS_SHOWN} more")
+    """The lines of a message: each event, or a storm's summary, at most MAX_EVENTS_SHOWN."""
+    if notification.storm:
+        lines = storm_lines(notification, esc)
+    else:
+        lines = [event_line(e, esc) for e in notification.events]
+    if len(lines) > MAX_EVENTS_SHOWN:
+        lines = [*lines[:MAX_EVENTS_SHOWN], f"… and {len(lines) - MAX_EVENTS_SHOWN} more"]
     return lines
 
 
 def short_text(notification: Notification, limit: int = 160) -> str:
-    """A plain summary for SMS: the most severe firing alert first."""
+    """A plain summary for SMS: the most severe firing alert (or a storm's counts) first."""
+    if notification.storm:
+        text = " ".join([storm_heading(notification), *storm_lines(notification, str)])
+        return _cut(text, limit)
     events = sorted(notification.events, key=lambda e: -e.severity.rank)
     first = events[0]
     state = "RESOLVED" if first.kind is AlertKind.RESOLVED else first.severity.value.upper()
     text = f"{state} {first.rule} {where(first)}: {first.summary}"
     if len(events) > 1:
         text = f"+{len(events) - 1} more. " + text
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

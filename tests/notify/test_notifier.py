@@ -8,8 +8,9 @@ import asyncio
 import contextlib
 import itertools
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -32,12 +33,13 @@ async def running(
     tmp_path: Path,
     clock: FakeClock,
     sinks: Sequence[tuple[ChannelSpec, ScriptedSink]],
+    kinds: Mapping[str, ChannelKind] = MappingProxyType({}),
     **options: Any,
 ) -> AsyncIterator[tuple[Notifier, Outbox]]:
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     await outbox.open()
     channels: list[tuple[ChannelSpec, ChannelKind, Sink]] = [
-        (spec, ChannelKind.MACHINE, sink) for spec, sink in sinks
+        (spec, kinds.get(spec.name, ChannelKind.MACHINE), sink) for spec, sink in sinks
     ]
     settings: dict[str, Any] = {
         "group_window_s": 2.0,

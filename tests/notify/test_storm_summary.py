@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor import escape
 from monitor.models import AlertEvent, AlertKind, Severity
-from monitor.notify import escape
 from monitor.notify.base import ChannelKind, ChannelSpec, Notification
 from monitor.notify.render import body_lines, short_text, title
 from tests.fakes import FakeClock

@@ -26,7 +26,7 @@ from monitor.detect.thresholds import Thresholds
 from monitor.exchanges import EXCHANGES
 from monitor.live_view import LiveView
 from monitor.models import AlertEvent, ProbeResult, SelfHealth
-from monitor.notify import SINKS
+from monitor.notify import build_channels
 from monitor.notify.base import SinkContext
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
@@ -180,14 +180,9 @@ def make_notifier(
     session: aiohttp.ClientSession,
     triage: Triage,
 ) -> Notifier:
-    ctx = SinkContext(session, clock)
-    channels = []
-    for spec in settings.notify.channels:
-        _, sink_class, kind = SINKS[spec.type]
-        channels.append((spec, kind, sink_class(spec, ctx)))
     notify = settings.notify
     return Notifier(
-        channels,
+        build_channels(notify.channels, SinkContext(session, clock)),
         outbox,
         clock,
         group_window_s=notify.group_window_s,

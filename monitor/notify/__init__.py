@@ -1,11 +1,17 @@
 """Stage 3: alert events -> routed, grouped, durable, retried notifications on every channel.
 
-`SINKS` is the registry settings refer to by `type`: (spec model, sink class, channel kind).
+`_MEMBERS` is the one list of channel types: each sink module declares its `SinkMember` (spec
+model, build function, kind) and the `SINKS` registry (settings' `type` -> member) and the
+`ChannelSettings` discriminated union are both derived from it. Adding a channel is one module
+plus its line here; tests/notify/test_sinks_contract.py checks that every member is complete.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import functools
+import operator
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
@@ -22,43 +28,40 @@ from monitor.notify import (
     telegram,
     webhook,
 )
-from monitor.notify.base import ChannelKind
+from monitor.notify.base import ChannelKind, ChannelSpec, Sink, SinkContext, SinkMember
 
-SINKS: dict[str, tuple[type[Any], type[Any], ChannelKind]] = {
-    "webhook": (webhook.WebhookSpec, webhook.WebhookSink, webhook.KIND),
-    "alertmanager_webhook": (
-        alertmanager.AlertmanagerWebhookSpec,
-        alertmanager.AlertmanagerWebhookSink,
-        alertmanager.KIND,
-    ),
-    "alertmanager": (
-        alertmanager.AlertmanagerSpec,
-        alertmanager.AlertmanagerSink,
-        alertmanager.KIND,
-    ),
-    "slack": (slack.SlackSpec, slack.SlackSink, slack.KIND),
-    "discord": (discord.DiscordSpec, discord.DiscordSink, discord.KIND),
-    "feishu": (feishu.FeishuSpec, feishu.FeishuSink, feishu.KIND),
-    "dingtalk": (dingtalk.DingTalkSpec, dingtalk.DingTalkSink, dingtalk.KIND),
-    "telegram": (telegram.TelegramSpec, telegram.TelegramSink, telegram.KIND),
-    "email": (email.EmailSpec, email.EmailSink, email.KIND),
-    "sms": (sms.TwilioSpec, sms.TwilioSink, sms.KIND),
-    "jsonl": (jsonl.JsonlSpec, jsonl.JsonlSink, jsonl.KIND),
-    "log": (log.LogSpec, log.LogSink, log.KIND),
-}
+_MEMBERS: tuple[SinkMember[Any], ...] = (
+    webhook.SINK,
+    alertmanager.WEBHOOK_SINK,
+    alertmanager.SINK,
+    slack.SINK,
+    discord.SINK,
+    feishu.SINK,
+    dingtalk.SINK,
+    telegram.SINK,
+    email.SINK,
+    sms.SINK,
+    jsonl.SINK,
+    log.SINK,
+)
 
-ChannelSettings = Annotated[
-    webhook.WebhookSpec
-    | alertmanager.AlertmanagerWebhookSpec
-    | alertmanager.AlertmanagerSpec
-    | slack.SlackSpec
-    | discord.DiscordSpec
-    | feishu.FeishuSpec
-    | dingtalk.DingTalkSpec
-    | telegram.TelegramSpec
-    | email.EmailSpec
-    | sms.TwilioSpec
-    | jsonl.JsonlSpec
-    | log.LogSpec,
-    Field(discriminator="type"),
-]
+SINKS: dict[str, SinkMember[Any]] = {member.type: member for member in _MEMBERS}
+
+
+def channel_union(members: Iterable[SinkMember[Any]]) -> Any:
+    """The settings type of a channel: the members' specs, told apart by `type`."""
+    specs = functools.reduce(operator.or_, (member.spec for member in members))
+    return Annotated[specs, Field(discriminator="type")]
+
+
+if TYPE_CHECKING:
+    ChannelSettings = ChannelSpec
+else:
+    ChannelSettings = channel_union(_MEMBERS)
+
+
+def build_channels(
+    specs: Sequence[ChannelSpec], ctx: SinkContext
+) -> list[tuple[ChannelSpec, ChannelKind, Sink]]:
+    """Each configured channel with its kind and its sink, as the notifier takes them."""
+    return [(spec, SINKS[spec.type].kind, SINKS[spec.type].build(spec, ctx)) for spec in specs]

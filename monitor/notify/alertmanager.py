@@ -14,13 +14,12 @@ import orjson
 from pydantic import Field, SecretStr
 
 from monitor.models import AlertEvent, AlertKind
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.http import post
 from monitor.notify.payload import rfc3339
 from monitor.notify.render import measured
 from monitor.urls import HttpUrlStr
 
-KIND = ChannelKind.MACHINE
 ZERO_TIME = "0001-01-01T00:00:00Z"
 FIRING_HORIZON_S = 24 * 3600.0
 
@@ -142,3 +141,8 @@ class AlertmanagerSink(SinkBase[AlertmanagerSpec]):
             body=body,
             headers=_headers(self._spec.headers),
         )
+
+
+WEBHOOK_SINK = SinkMember(AlertmanagerWebhookSpec, AlertmanagerWebhookSink, ChannelKind.MACHINE)
+
+SINK = SinkMember(AlertmanagerSpec, AlertmanagerSink, ChannelKind.MACHINE)

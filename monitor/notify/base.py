@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Generic, Protocol, TypeVar
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +88,11 @@ class ChannelSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    if TYPE_CHECKING:  # each member's spec declares it as a Literal field (the discriminator)
+
+        @property
+        def type(self) -> str: ...
+
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     min_severity: Severity | None = None  # None: the default for the channel's kind
     venues: list[str] | None = None  # only these venues (None: all)
@@ -119,3 +126,20 @@ class SinkBase(Generic[SpecT]):
     @property
     def name(self) -> str:
         return self._spec.name
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SinkMember(Generic[SpecT]):
+    """One channel type, declared beside its code: its settings model (whose `type` Literal
+    names it in settings), how a sink is built from a spec, and its kind (default routing)."""
+
+    spec: type[SpecT]
+    build: Callable[[SpecT, SinkContext], Sink]
+    kind: ChannelKind
+
+    @property
+    def type(self) -> str:
+        """The value of the spec's `type` Literal ("" when it declares none)."""
+        field = self.spec.model_fields.get("type")
+        values = typing.get_args(field.annotation) if field is not None else ()
+        return values[0] if len(values) == 1 and isinstance(values[0], str) else ""

@@ -15,13 +15,12 @@ import orjson
 from pydantic import SecretStr
 
 from monitor import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, title
 from monitor.urls import SecretUrl
 
-KIND = ChannelKind.CHAT
 RATE_LIMIT_CODES = frozenset({130101})
 
 
@@ -64,3 +63,6 @@ class DingTalkSink(SinkBase[DingTalkSpec]):
         code = json_answer(raw).get("errcode")
         if code != 0:
             raise refused("DingTalk", code, retryable=code in RATE_LIMIT_CODES)
+
+
+SINK = SinkMember(DingTalkSpec, DingTalkSink, ChannelKind.CHAT)

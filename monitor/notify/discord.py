@@ -7,14 +7,12 @@ from typing import Any, Literal
 import orjson
 
 from monitor import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.chat import json_answer
 from monitor.notify.http import post
 from monitor.notify.payload import rfc3339
 from monitor.notify.render import body_lines, color, title
 from monitor.urls import SecretUrl
-
-KIND = ChannelKind.CHAT
 
 
 class DiscordSpec(ChannelSpec):
@@ -51,3 +49,6 @@ class DiscordSink(SinkBase[DiscordSpec]):
         body = orjson.dumps(build_payload(notification, now))
         url = self._spec.url.get_secret_value() + "?wait=true"
         await post(self._ctx.session, url, now, body=body, retry_hint=retry_hint)
+
+
+SINK = SinkMember(DiscordSpec, DiscordSink, ChannelKind.CHAT)

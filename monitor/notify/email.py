@@ -11,10 +11,15 @@ import aiosmtplib
 from pydantic import Field, SecretStr
 
 from monitor import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkBase
+from monitor.notify.base import (
+    ChannelKind,
+    ChannelSpec,
+    DeliveryError,
+    Notification,
+    SinkBase,
+    SinkMember,
+)
 from monitor.notify.render import body_lines, title
-
-KIND = ChannelKind.EMAIL
 
 
 class EmailSpec(ChannelSpec):
@@ -68,3 +73,6 @@ class EmailSink(SinkBase[EmailSpec]):
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise smtp_error(exc) from None
+
+
+SINK = SinkMember(EmailSpec, EmailSink, ChannelKind.EMAIL)

@@ -15,13 +15,12 @@ from pydantic import SecretStr
 
 from monitor import escape
 from monitor.models import Severity
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, title
 from monitor.urls import SecretUrl
 
-KIND = ChannelKind.CHAT
 RATE_LIMIT_CODES = frozenset({9499, 11232})
 TEMPLATE = {
     Severity.CRITICAL: "red",
@@ -82,3 +81,6 @@ class FeishuSink(SinkBase[FeishuSpec]):
         code = answer.get("code", answer.get("StatusCode"))
         if code != 0:
             raise refused("Feishu", code, retryable=code in RATE_LIMIT_CODES)
+
+
+SINK = SinkMember(FeishuSpec, FeishuSink, ChannelKind.CHAT)

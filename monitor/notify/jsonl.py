@@ -10,10 +10,15 @@ from typing import Literal
 
 import orjson
 
-from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, SinkBase
+from monitor.notify.base import (
+    ChannelKind,
+    ChannelSpec,
+    DeliveryError,
+    Notification,
+    SinkBase,
+    SinkMember,
+)
 from monitor.notify.payload import build_payload
-
-KIND = ChannelKind.MACHINE
 
 
 class JsonlSpec(ChannelSpec):
@@ -36,3 +41,6 @@ class JsonlSink(SinkBase[JsonlSpec]):
             await asyncio.to_thread(_append, self._spec.path, line)
         except OSError as exc:
             raise DeliveryError(f"file: {exc.strerror}", retryable=True) from None
+
+
+SINK = SinkMember(JsonlSpec, JsonlSink, ChannelKind.MACHINE)

@@ -9,10 +9,9 @@ from typing import Literal
 
 from monitor import escape
 from monitor.models import Severity
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.render import event_line, title
 
-KIND = ChannelKind.LOG
 log = logging.getLogger("monitor.alerts")
 LEVEL = {
     Severity.CRITICAL: logging.ERROR,
@@ -41,3 +40,6 @@ class LogSink(SinkBase[LogSpec]):
                 "fingerprints": [e.fingerprint for e in notification.events],
             },
         )
+
+
+SINK = SinkMember(LogSpec, LogSink, ChannelKind.LOG)

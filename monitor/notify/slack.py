@@ -8,13 +8,11 @@ from typing import Any, Literal
 import orjson
 
 from monitor import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.chat import refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, color, title
 from monitor.urls import SecretUrl
-
-KIND = ChannelKind.CHAT
 
 
 class SlackSpec(ChannelSpec):
@@ -51,3 +49,6 @@ class SlackSink(SinkBase[SlackSpec]):
         _, answer = await post(self._ctx.session, url, self._ctx.clock.wall(), body=body)
         if answer.strip() != b"ok":
             raise refused("Slack", answer[:40].decode(errors="replace"))
+
+
+SINK = SinkMember(SlackSpec, SlackSink, ChannelKind.CHAT)

@@ -9,12 +9,10 @@ from typing import Literal
 import aiohttp
 from pydantic import Field, SecretStr
 
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.http import post
 from monitor.notify.render import short_text
 from monitor.urls import HttpUrlStr
-
-KIND = ChannelKind.SMS
 
 
 class TwilioSpec(ChannelSpec):
@@ -44,3 +42,6 @@ class TwilioSink(SinkBase[TwilioSpec]):
                 form=form,
                 headers={"Authorization": auth},
             )
+
+
+SINK = SinkMember(TwilioSpec, TwilioSink, ChannelKind.SMS)

@@ -9,13 +9,12 @@ import orjson
 from pydantic import SecretStr
 
 from monitor import escape
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.chat import json_answer, refused
 from monitor.notify.http import post
 from monitor.notify.render import body_lines, title
 from monitor.urls import HttpUrlStr
 
-KIND = ChannelKind.CHAT
 MAX_TEXT = 4096
 
 
@@ -53,3 +52,6 @@ class TelegramSink(SinkBase[TelegramSpec]):
         answer = json_answer(raw)
         if answer.get("ok") is not True:
             raise refused("Telegram", answer.get("error_code"))
+
+
+SINK = SinkMember(TelegramSpec, TelegramSink, ChannelKind.CHAT)

@@ -12,12 +12,10 @@ from typing import Literal
 import orjson
 from pydantic import Field, SecretStr
 
-from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase
+from monitor.notify.base import ChannelKind, ChannelSpec, Notification, SinkBase, SinkMember
 from monitor.notify.http import post
 from monitor.notify.payload import build_payload
 from monitor.urls import SecretUrl
-
-KIND = ChannelKind.MACHINE
 
 
 class WebhookSpec(ChannelSpec):
@@ -59,3 +57,6 @@ class WebhookSink(SinkBase[WebhookSpec]):
         await post(
             self._ctx.session, self._spec.url.get_secret_value(), now, body=body, headers=headers
         )
+
+
+SINK = SinkMember(WebhookSpec, WebhookSink, ChannelKind.MACHINE)

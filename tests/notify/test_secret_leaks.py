@@ -1,4 +1,7 @@
-"""Canary secrets in every sink's settings never reach logs, errors, the outbox or repr()."""
+"""Canary secrets in every sink's settings never reach logs, errors, the outbox or repr().
+
+`channels()` holds one row per channel type, every secret field set to the canary
+(tests/notify/test_sinks_contract.py fails for a registered type without its row)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import pytest
 from monitor import logs
 from monitor.clock import SystemClock
 from monitor.models import AlertEvent
-from monitor.notify import SINKS
+from monitor.notify import build_channels
 from monitor.notify.base import SinkContext
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
@@ -26,7 +29,7 @@ from tests.ports import free_port
 CANARY = "canary-s3cr3t-4242"
 
 
-def channels(port: int) -> list[dict[str, object]]:
+def channels(port: int, folder: Path) -> list[dict[str, object]]:
     base = f"http://127.0.0.1:{port}"
     return [
         {
@@ -79,11 +82,13 @@ def channels(port: int) -> list[dict[str, object]]:
             "to": ["+2"],
             "api_base": base,
         },
+        {"type": "jsonl", "name": "jsonl", "path": str(folder / "alerts.jsonl")},
+        {"type": "log", "name": "log"},
     ]
 
 
-class DeadLetters(logging.Handler):
-    """Sets `all_in` once `expected` notifications have been dead-lettered."""
+class Settled(logging.Handler):
+    """Sets `all_in` once `expected` notifications have been delivered or dead-lettered."""
 
     def __init__(self, expected: int) -> None:
         super().__init__()
@@ -91,7 +96,7 @@ class DeadLetters(logging.Handler):
         self.all_in = asyncio.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage() == "notification_dead":
+        if record.getMessage() in ("notification_dead", "notification_sent"):
             self.expected -= 1
             if self.expected == 0:
                 self.all_in.set()
@@ -105,20 +110,17 @@ async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptu
     logging.getLogger().addHandler(json_handler)
     settings = NotifySettings.model_validate(
         {
-            "channels": [{**c, "min_severity": "low"} for c in channels(free_port())],
+            "channels": [{**c, "min_severity": "low"} for c in channels(free_port(), tmp_path)],
             "outbox_path": tmp_path / "outbox.sqlite3",
         }
     )
-    dead_letters = DeadLetters(len(settings.channels))
-    logging.getLogger("monitor.notify").addHandler(dead_letters)
+    settled = Settled(len(settings.channels))
+    logging.getLogger("monitor.notify").addHandler(settled)
     outbox = Outbox(settings.outbox_path)
     await outbox.open()
     async with aiohttp.ClientSession() as session:
         ctx = SinkContext(session, SystemClock())
-        built = [
-            (spec, SINKS[spec.type][2], SINKS[spec.type][1](spec, ctx))
-            for spec in settings.channels
-        ]
+        built = build_channels(settings.channels, ctx)
         notifier = Notifier(
             built,
             outbox,
@@ -132,12 +134,12 @@ async def test_no_sink_leaks_its_secrets(tmp_path: Path, caplog: pytest.LogCaptu
             tasks = [tg.create_task(f(), name=n) for n, f in notifier.tasks(alerts)]
             await notifier.accept(event())
             async with asyncio.timeout(10):
-                await dead_letters.all_in.wait()
+                await settled.all_in.wait()
             for task in tasks:
                 task.cancel()
     await outbox.close()
     logging.getLogger().removeHandler(json_handler)
-    logging.getLogger("monitor.notify").removeHandler(dead_letters)
+    logging.getLogger("monitor.notify").removeHandler(settled)
     with sqlite3.connect(settings.outbox_path) as db:
         stored = " ".join(str(row) for row in db.execute("SELECT * FROM outbox"))
     surfaces = [

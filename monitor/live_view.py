@@ -149,9 +149,6 @@ class LiveView:
         return {endpoint_id: tuple(rollups) for endpoint_id, rollups in merged.items()}
 
     async def self_stats(self) -> SelfStats:
-        return self._self_stats()
-
-    def _self_stats(self) -> SelfStats:
         stats = self.stats
         return SelfStats(
             endpoints=len(self.detector.endpoints),
@@ -166,6 +163,14 @@ class LiveView:
             sched_lag=_counts(stats.sched_lag),
             latency=_counts(stats.latency),
             listening=dict(self.listening),
+            deliveries=await self._deliveries(),
+        )
+
+    async def _deliveries(self) -> tuple[DeliveryMetrics, ...]:
+        backlog = await self.notifier.backlog()
+        return tuple(
+            DeliveryMetrics(name, c.stats.sent, c.stats.failed, c.stats.dead, *backlog[name])
+            for name, c in self.notifier.channels.items()
         )
 
     async def metrics(self) -> MetricsSnapshot:
@@ -178,17 +183,13 @@ class LiveView:
             endpoints=await _sliced(list(self.detector.endpoints.values()), _endpoint_metrics),
             venues=await _sliced(list(self.detector.venues.values()), _venue_metrics),
             firing_by_severity=firing,
-            deliveries=tuple(
-                DeliveryMetrics(name, c.stats.sent, c.stats.failed, c.stats.dead)
-                for name, c in self.notifier.channels.items()
-            ),
             llm=tuple(
                 LlmMetrics(
                     model, u.calls, u.failures, u.prompt_tokens, u.completion_tokens, u.cost_usd
                 )
                 for model, u in (triage.budget.usage.items() if triage else ())
             ),
-            self_stats=self._self_stats(),
+            self_stats=await self.self_stats(),
         )
 
     async def silences(self) -> tuple[Silence, ...]:

@@ -48,6 +48,18 @@ class Counts:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class DeliveryMetrics:
+    """One channel's deliveries, and what waits for it in the outbox now."""
+
+    channel: str
+    sent: int
+    failed: int
+    dead_lettered: int
+    pending: int
+    oldest_pending_age_s: float  # 0 when nothing waits
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class SelfStats:
     """The monitor's own figures (what /api/v1/self and the benchmark read)."""
 
@@ -63,6 +75,7 @@ class SelfStats:
     sched_lag: Counts
     latency: Counts
     listening: Mapping[str, int]  # surface -> port
+    deliveries: tuple[DeliveryMetrics, ...]  # per channel
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,14 +97,6 @@ class VenueMetrics:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class DeliveryMetrics:
-    channel: str
-    sent: int
-    failed: int
-    dead_lettered: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class LlmMetrics:
     model: str
     calls: int
@@ -106,7 +111,6 @@ class MetricsSnapshot:
     endpoints: tuple[EndpointMetrics, ...]
     venues: tuple[VenueMetrics, ...]
     firing_by_severity: Mapping[str, int]  # announced firing alerts
-    deliveries: tuple[DeliveryMetrics, ...]
     llm: tuple[LlmMetrics, ...]
     self_stats: SelfStats
 

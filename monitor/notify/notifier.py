@@ -93,12 +93,13 @@ class Notifier:
         self._subscribers.append(queue)
         return queue
 
-    def backlog(self) -> dict[str, tuple[int, float]]:
-        """Per channel: pending notifications and the oldest one's age in seconds."""
+    async def backlog(self) -> dict[str, tuple[int, float]]:
+        """Per channel: pending notifications and the oldest one's age in seconds, as the
+        outbox holds them now (a worker busy with a backlog keeps no count of its own)."""
         now = self._clock.wall()
         out = {}
-        for name, channel in self.channels.items():
-            pending = channel.stats.pending
+        for name in self.channels:
+            pending = await self._outbox.pending(name)
             oldest = pending.oldest_at_s
             out[name] = (pending.count, 0.0 if oldest is None else max(now - oldest, 0.0))
         return out

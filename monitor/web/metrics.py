@@ -131,14 +131,26 @@ class SnapshotCollector(Collector):
         sent = CounterMetricFamily(
             f"{PREFIX}_notifications", "Notification deliveries.", labels=["channel", "result"]
         )
-        for d in self._snapshot.deliveries:
+        pending = GaugeMetricFamily(
+            f"{PREFIX}_notifications_pending",
+            "Notifications waiting in the outbox.",
+            labels=["channel"],
+        )
+        oldest = GaugeMetricFamily(
+            f"{PREFIX}_notifications_oldest_pending_age_seconds",
+            "Age of the oldest notification waiting in the outbox (0 when none).",
+            labels=["channel"],
+        )
+        for d in self._snapshot.self_stats.deliveries:
             for result, value in (
                 ("sent", d.sent),
                 ("failed", d.failed),
                 ("dead_lettered", d.dead_lettered),
             ):
                 sent.add_metric([d.channel, result], value)
-        yield sent
+            pending.add_metric([d.channel], d.pending)
+            oldest.add_metric([d.channel], d.oldest_pending_age_s)
+        yield from (sent, pending, oldest)
 
     def _llm(self) -> Iterator[Metric]:
         calls = CounterMetricFamily(f"{PREFIX}_llm_calls", "LLM calls.", labels=["model"])

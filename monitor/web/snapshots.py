@@ -32,6 +32,7 @@ def self_json(me: SelfStats, now_s: float) -> dict[str, Any]:
         "detector_us_per_result": me.detector_us_per_result,
         "sched_lag": me.sched_lag,
         "latency": me.latency,
+        "notifications": me.deliveries,  # per channel: sent, failed, pending, oldest age
     }
 
 

@@ -165,3 +165,13 @@ def test_a_scheme_the_venue_does_not_sign_with_is_refused() -> None:
     with pytest.raises(ConfigError, match="binance has no 'jwt' signing; known: hmac") as caught:
         load_settings(environ)
     assert "\n" not in str(caught.value)
+
+
+def test_one_field_of_a_triage_step_keeps_the_step_defaults() -> None:
+    """Fails before: `triage.classify.max_tokens ... Field required (and 2 more)`."""
+    settings = load_settings(
+        {"MONITOR_TRIAGE__CLASSIFY__MODEL": "local", "MONITOR_TRIAGE__ANALYZE__DEADLINE_S": "90"}
+    )
+    classify, analyze = settings.triage.classify, settings.triage.analyze
+    assert (classify.model, classify.deadline_s, classify.max_tokens) == ("local", 20, 300)
+    assert (analyze.model, analyze.deadline_s, analyze.max_tokens) == ("gpt-4.1", 90, 1500)

@@ -34,12 +34,23 @@ _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class StepSettings(BaseModel):
+    """One step's model and limits. Every field has a default (the classification step's), so
+    that setting one field of a step keeps the others."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: str
-    deadline_s: Annotated[float, Field(gt=0, le=600)]
-    max_tokens: Count
+    model: str = "gpt-4.1-mini"
+    deadline_s: Annotated[float, Field(gt=0, le=600)] = 20.0
+    max_tokens: Count = 300
     temperature: float = Field(default=0.0, ge=0, le=2)
+
+
+class AnalyzeStepSettings(StepSettings):
+    """The deep analysis: the strong model, more time and tokens."""
+
+    model: str = "gpt-4.1"
+    deadline_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+    max_tokens: Count = 1500
 
 
 class LlmSettings(BaseModel):

@@ -26,7 +26,13 @@ from monitor.clock import Clock
 from monitor.models import AlertEvent, AlertKind, Severity, TriageInfo
 from monitor.triage import prompts, rules
 from monitor.triage.budget import Budget, Price
-from monitor.triage.client import LlmClient, LlmError, LlmSettings, StepSettings
+from monitor.triage.client import (
+    AnalyzeStepSettings,
+    LlmClient,
+    LlmError,
+    LlmSettings,
+    StepSettings,
+)
 from monitor.triage.schema import Analysis, Classification
 
 log = logging.getLogger("monitor.triage")
@@ -44,8 +50,8 @@ class TriageSettings(BaseModel):
 
     enabled: bool = False
     llm: LlmSettings = Field(default_factory=LlmSettings)
-    classify: StepSettings = StepSettings(model="gpt-4.1-mini", deadline_s=20, max_tokens=300)
-    analyze: StepSettings = StepSettings(model="gpt-4.1", deadline_s=60, max_tokens=1500)
+    classify: StepSettings = Field(default_factory=StepSettings)
+    analyze: AnalyzeStepSettings = Field(default_factory=AnalyzeStepSettings)
     max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 2
     requests_per_minute: Count = 30
     queue_size: Count = 100

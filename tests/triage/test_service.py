@@ -19,7 +19,7 @@ from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
 from monitor.notify.webhook import WebhookSink, WebhookSpec
 from monitor.retry import BreakerSettings, RetrySettings
-from monitor.triage.client import LlmClient, LlmSettings, StepSettings
+from monitor.triage.client import AnalyzeStepSettings, LlmClient, LlmSettings, StepSettings
 from monitor.triage.service import Triage, TriageSettings
 from tests.notify.helpers import Captured, event, receiver
 from tests.triage.fake_llm import ANALYSIS, CLASSIFIED, HANG, Answer, FakeLlm, fake_llm, ok
@@ -40,7 +40,7 @@ async def pipeline(
                 "enabled": True,
                 "llm": LlmSettings(base_url=llm_url, api_key=API_KEY),
                 "classify": StepSettings(model="cheap", deadline_s=5, max_tokens=200),
-                "analyze": StepSettings(model="strong", deadline_s=5, max_tokens=800),
+                "analyze": AnalyzeStepSettings(model="strong", deadline_s=5, max_tokens=800),
                 **triage,
             }
         )

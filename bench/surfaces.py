@@ -149,7 +149,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             {
                 "enabled_exchanges": [],
                 "interval_s": 1.0,
-                "timeout_s": 2.0,
+                "timeout_s": 1.0,
                 "notify": {"outbox_path": str(root / "outbox.sqlite3")},
                 "store": {"path": str(store)},
             },

@@ -16,6 +16,7 @@ from aiolimiter import AsyncLimiter
 from monitor import __version__
 from monitor.bus.base import Subscription
 from monitor.bus.local import LocalBus
+from monitor.bus.subscriber import consume
 from monitor.clock import Clock
 from monitor.detect.catalogue import EndpointInfo, ThresholdsLookup
 from monitor.detect.detector import Detector, detector_loop, detector_ticker
@@ -40,7 +41,9 @@ from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
 from monitor.store.history import History, history_writer
-from monitor.store.influx import InfluxExporter, influx_writer, probe_line
+from monitor.store.influx import InfluxExporter, influx_writer
+from monitor.store.rollups import Rollups
+from monitor.store.series import ProbeSeries
 from monitor.triage.client import LlmClient
 from monitor.triage.service import Triage
 from monitor.view import MonitorView
@@ -67,6 +70,8 @@ class Runtime:
     stats: ScheduleStats
     lag: LoopLag
     detector: Detector
+    series: ProbeSeries  # the probes' Prometheus series, fed by their own subscriber
+    rollups: Rollups  # the open per-minute rollups, fed by their own subscriber
     notifier: Notifier
     feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for tests
     view: MonitorView  # what the surfaces read
@@ -244,16 +249,35 @@ def _start_stages(
     alerts = bus.subscribe(AlertEvent, "notifier", settings.queue_size)
     for name, factory in runtime.notifier.tasks(alerts):
         tg.create_task(factory(), name=name)
+    _start_subscribers(tg, runtime, settings, clock, http, history)
+
+
+def _start_subscribers(
+    tg: asyncio.TaskGroup,
+    runtime: Runtime,
+    settings: Settings,
+    clock: Clock,
+    http: Sessions,
+    history: History,
+) -> None:
+    """The stages that only take results in, each on its own bus subscription: a slow one
+    drops (and counts) its own oldest results, never the detector's."""
+    bus, size = runtime.bus, settings.queue_size
+    series = bus.subscribe(ProbeResult, "series", size)
+    tg.create_task(consume(series, runtime.series.add), name="series")
+    rollups = bus.subscribe(ProbeResult, "rollups", size)
+    tg.create_task(consume(rollups, runtime.rollups.add), name="rollups")
     exporter = None
     influx = settings.store.influx
     if influx.enabled:
         exporter = InfluxExporter(influx, http.notify)
         if influx.raw_points:
-            runtime.detector.taps.append(lambda result: exporter.add(probe_line(result)))
+            points = bus.subscribe(ProbeResult, "influx", size)
+            tg.create_task(consume(points, exporter.add_result), name="influx-points")
         tg.create_task(influx_writer(exporter, clock, influx.flush_s), name="influx")
     writer = history_writer(
         history,
-        runtime.detector.rollups,
+        runtime.rollups,
         runtime.notifier.subscribe(),
         clock,
         settings.store.flush_s,
@@ -281,10 +305,13 @@ async def run(
             bus = LocalBus()
             results = bus.subscribe(ProbeResult, "detector", settings.queue_size)
             detector = make_detector(settings, plan, clock, bus)
+            series = ProbeSeries(endpoint_catalogue(plan))
             triage = make_triage(settings, clock, http.notify, detector)
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
             stats, lag, listening = ScheduleStats(), LoopLag(), dict[str, int]()
-            view = LiveView(detector, notifier, stats, lag, results, history, clock, listening)
+            view = LiveView(
+                detector, series, notifier, stats, lag, results, history, clock, listening
+            )
             runtime = Runtime(
                 plan,
                 bus,
@@ -292,6 +319,8 @@ async def run(
                 stats,
                 lag,
                 detector,
+                series,
+                Rollups(),
                 notifier,
                 notifier.subscribe(),
                 view,

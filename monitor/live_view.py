@@ -19,7 +19,6 @@ from monitor.detect.detector import Detector
 from monitor.detect.health import VenueHealth, health
 from monitor.detect.silences import Silence
 from monitor.detect.state import Phase, fingerprint
-from monitor.detect.tracker import EndpointTracker, VenueTracker
 from monitor.detect.window import OUTCOMES
 from monitor.models import AlertEvent, ProbeResult, Severity
 from monitor.notify.notifier import Notifier
@@ -28,6 +27,7 @@ from monitor.probes.histogram import Histogram
 from monitor.probes.runner import ScheduleStats
 from monitor.store.history import History
 from monitor.store.rollups import MINUTE_S, Rollup
+from monitor.store.series import EndpointSeries, ProbeSeries, VenueSeries
 from monitor.view import (
     ActiveAlert,
     Buckets,
@@ -65,7 +65,7 @@ def _counts(histogram: Histogram) -> Counts:
     return Counts(tuple(histogram.bounds), tuple(histogram.counts))
 
 
-def _endpoint_metrics(endpoints: Sequence[EndpointTracker]) -> Iterator[EndpointMetrics]:
+def _endpoint_metrics(endpoints: Sequence[EndpointSeries]) -> Iterator[EndpointMetrics]:
     for e in endpoints:
         outcomes = zip(OUTCOMES, e.outcome_totals, strict=True)
         yield EndpointMetrics(
@@ -78,15 +78,10 @@ def _endpoint_metrics(endpoints: Sequence[EndpointTracker]) -> Iterator[Endpoint
         )
 
 
-def _venue_metrics(venues: Sequence[VenueTracker]) -> Iterator[VenueMetrics]:
+def _venue_metrics(venues: Sequence[VenueSeries]) -> Iterator[VenueMetrics]:
     for venue in venues:
-        used = [
-            e.last.rate_used_ratio
-            for e in venue.endpoints
-            if e.last and e.last.rate_used_ratio is not None
-        ]
         phases = tuple((name, _buckets(h), h.total) for name, h in venue.phases.items())
-        yield VenueMetrics(venue.name, phases, venue.clock_offset_s, max(used) if used else None)
+        yield VenueMetrics(venue.name, phases, venue.clock_offset_s, venue.rate_used_ratio)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,6 +89,7 @@ class LiveView:
     """Reads the stages of one process; commands act on the detector's silence book."""
 
     detector: Detector
+    probes: ProbeSeries  # what /metrics exposes of the probes, fed by its own subscriber
     notifier: Notifier
     stats: ScheduleStats
     lag: LoopLag
@@ -180,8 +176,8 @@ class LiveView:
                 firing[state.severity.value] += 1
         triage = self.notifier.triage
         return MetricsSnapshot(
-            endpoints=await _sliced(list(self.detector.endpoints.values()), _endpoint_metrics),
-            venues=await _sliced(list(self.detector.venues.values()), _venue_metrics),
+            endpoints=await _sliced(list(self.probes.endpoints.values()), _endpoint_metrics),
+            venues=await _sliced(list(self.probes.venues.values()), _venue_metrics),
             firing_by_severity=firing,
             llm=tuple(
                 LlmMetrics(

@@ -10,7 +10,7 @@ driven by results: the table's tick rules (the monitor's own health) and reminde
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -47,7 +47,6 @@ from monitor.models import (
     ProbeResult,
     SelfHealth,
 )
-from monitor.store.rollups import Rollups
 
 RECENT_OUTCOMES = 10
 RESULTS_TOPIC = topic_of(ProbeResult)
@@ -102,9 +101,7 @@ class Detector:
             self.endpoints[info.endpoint_id] = tracker
             self._planned[info.endpoint_id] = self._plan_rules(info)
         self._exchanges = [v for v in self.venues.values() if v.is_exchange]
-        self.rollups = Rollups()
         self.cost = DetectorCost()
-        self.taps: list[Callable[[ProbeResult], None]] = []  # e.g. the raw-point exporter
         self._unreliable_s = detect.unreliable_lag_ms / 1000
         self._degraded_key: AlertKey = (Rule.MONITOR_DEGRADED, MONITOR, None)
 
@@ -122,10 +119,6 @@ class Detector:
         trusted = self._trusted(result)
         ep.observe(result, self._clock.monotonic(), trusted)
         venue = self.venues[ep.venue]
-        venue.record_phases(result.phases)
-        self.rollups.add(result)
-        for tap in self.taps:
-            tap(result)
         if ep.kind is EndpointKind.TIME and result.clock_offset_s is not None:
             venue.clock_offset_s = result.clock_offset_s
         self._evaluate(ep, venue, result)
@@ -168,8 +161,7 @@ class Detector:
         self._drops_seen[health.origin] = dropped
 
     def tick(self) -> None:
-        """Self-health, reminders, and closing quiet minutes; call every `detect.tick_s`."""
-        self.rollups.close_before(self._clock.wall())
+        """Self-health and reminders; call every `detect.tick_s`."""
         seen = self._health()
         for spec in self._rules.on_tick:
             if isinstance(spec.evaluate, OnTick):

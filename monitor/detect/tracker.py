@@ -5,13 +5,11 @@ from __future__ import annotations
 import collections
 
 from monitor.detect.thresholds import Thresholds
-from monitor.detect.window import CODE, ERROR_OUTCOMES, OUTCOMES, Window
+from monitor.detect.window import ERROR_OUTCOMES, Window
 from monitor.exchanges import EndpointKind
-from monitor.models import Outcome, Phases, ProbeResult
-from monitor.probes.histogram import LATENCY_BUCKETS_S, Histogram
+from monitor.models import Outcome, ProbeResult
 
 NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECT_ERROR})
-PHASES = ("dns", "connect", "server", "ttfb")
 
 
 class EndpointTracker:
@@ -24,8 +22,6 @@ class EndpointTracker:
         "frozen_since_s",
         "kind",
         "last",
-        "latency",
-        "outcome_totals",
         "recent_errors",
         "streak",
         "streak_kind",
@@ -56,8 +52,6 @@ class EndpointTracker:
         self.frozen_count = 0  # consecutive results repeating the same market data
         self.frozen_since_s = 0.0  # monotonic time the current market data was first seen
         self.recent_errors: collections.deque[str] = collections.deque(maxlen=recent_errors)
-        self.latency = Histogram(LATENCY_BUCKETS_S)  # every probe's duration, for /metrics
-        self.outcome_totals = [0] * len(OUTCOMES)  # monotonic, for /metrics
 
     @property
     def failing(self) -> bool:
@@ -74,8 +68,6 @@ class EndpointTracker:
         outcome = result.outcome
         latency = result.latency_s if trusted and outcome.is_success else None
         self.window.add(now, outcome, latency, trusted or outcome is not Outcome.TIMEOUT)
-        self.latency.record(result.latency_s)
-        self.outcome_totals[CODE[outcome]] += 1
         if outcome in ERROR_OUTCOMES:
             self.streak += 1
             if self.streak == 1:
@@ -116,7 +108,6 @@ class VenueTracker:
         "endpoints",
         "is_exchange",
         "name",
-        "phases",
         "signing_window_ms",
     )
 
@@ -128,15 +119,6 @@ class VenueTracker:
         self.signing_window_ms = signing_window_ms
         self.endpoints: list[EndpointTracker] = []
         self.clock_offset_s: float | None = None
-        self.phases = {name: Histogram(LATENCY_BUCKETS_S) for name in PHASES}
-
-    def record_phases(self, phases: Phases | None) -> None:
-        if phases is None:
-            return
-        for name in PHASES:
-            value = getattr(phases, f"{name}_s")
-            if value is not None:
-                self.phases[name].record(value)
 
     @property
     def public(self) -> list[EndpointTracker]:

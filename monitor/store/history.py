@@ -166,8 +166,9 @@ async def history_writer(
     flush_s: float,
     exporter: InfluxExporter | None = None,
 ) -> None:
-    """Every `flush_s`: persist the rollups closed and the alert events seen since last time
-    (and hand the rollups to the InfluxDB exporter, if any)."""
+    """Every `flush_s`: close the minutes that ended (endpoints gone quiet included), persist
+    the rollups closed and the alert events seen since last time (and hand the rollups to the
+    InfluxDB exporter, if any). `rollups` is fed by its own bus subscriber."""
     try:
         while True:
             await clock.sleep(flush_s)
@@ -186,6 +187,7 @@ async def _flush(
     events = []
     while feed.qsize():
         events.append(feed.get_nowait())
+    rollups.close_before(clock.wall())
     closed = rollups.take_unsaved()
     if exporter is not None:
         for endpoint_id, rollup in closed:

@@ -125,6 +125,10 @@ class InfluxExporter:
             self.dropped += 1
         self._lines.append(line)
 
+    def add_result(self, result: ProbeResult) -> None:
+        """One probe's raw point (`raw_points`); fed by the exporter's own bus subscriber."""
+        self.add(probe_line(result))
+
     async def flush(self) -> None:
         if not self._lines:
             return

@@ -305,7 +305,7 @@ async def run(
             bus = LocalBus()
             results = bus.subscribe(ProbeResult, "detector", settings.queue_size)
             detector = make_detector(settings, plan, clock, bus)
-            series = ProbeSeries(endpoint_catalogue(plan))
+            series = ProbeSeries(endpoint_catalogue(settings, plan))
             triage = make_triage(settings, clock, http.notify, detector)
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
             stats, lag, listening = ScheduleStats(), LoopLag(), dict[str, int]()

@@ -56,6 +56,8 @@ class Facts:
     venues_down: tuple[str, ...] | None = None
     loop_lag_ms: float | None = None
     dropped_results: int | None = None
+    block: str | None = None  # who refuses this host: "CloudFront geo-block"
+    next_probe_s: float | None = None  # how long the monitor stays away from the venue
 
     def measured(self) -> dict[str, Any]:
         """The measured facts only, by name, as they are."""
@@ -115,6 +117,7 @@ def probe_facts(last: ProbeResult) -> Facts:
         retry_after_s=last.retry_after_s,
         ban_until_s=last.ban_until_s,
         venue_status=last.venue_status,
+        next_probe_s=last.next_probe_s,
     )
 
 
@@ -128,4 +131,5 @@ PROBE_FACTS = fact_names(
     "retry_after_s",
     "ban_until_s",
     "venue_status",
+    "next_probe_s",
 )

@@ -34,7 +34,8 @@ class Outcome(enum.StrEnum):
     EXCHANGE_ERROR = "exchange_error"
     MAINTENANCE = "maintenance"
     BAD_PAYLOAD = "bad_payload"
-    AUTH_ERROR = "auth_error"  # a signed request refused: key, signature, IP, permission, time
+    AUTH_ERROR = "auth_error"  # a signed request refused: key, signature, permission, time
+    ACCESS_DENIED = "access_denied"  # this host refused: geo-block, WAF, HTTP 451, IP not allowed
 
     @property
     def is_success(self) -> bool:
@@ -86,6 +87,9 @@ class ProbeResult:
     venue_status: str | None = None  # status endpoint's word: normal, maintenance, cancel_only...
     auth_problem: str | None = None  # key | signature | permission | ip | timestamp | nonce
     key_permissions: str | None = None  # what a signed probe's key may do: "read,trade,withdraw"
+    block: str | None = None  # who refuses this host (ACCESS_DENIED): "CloudFront geo-block"
+    backoff_s: float | None = None  # the venue's first back-off for this answer (no Retry-After)
+    next_probe_s: float | None = None  # how long the monitor stays away after this result
     origin: Origin = UNKNOWN_ORIGIN
 
     def as_dict(self) -> dict[str, Any]:

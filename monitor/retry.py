@@ -39,6 +39,11 @@ def parse_retry_after(value: str | None, now_s: float) -> float | None:
     return max(when.timestamp() - now_s, 0.0)
 
 
+def exponential_s(base_s: float, attempt: int, cap_s: float) -> float:
+    """`base_s` doubled `attempt` times (from 0), never above `cap_s`."""
+    return min(cap_s, base_s * 2.0 ** min(attempt, 64))
+
+
 def honoured_wait_s(wait_s: float, cap_s: float = MAX_HONOURED_S) -> float | None:
     """A wait a server asked for, capped; None when it asked for none."""
     return min(wait_s, cap_s) if wait_s > 0 else None
@@ -61,7 +66,7 @@ class RetryPolicy:
         """Wait before attempt `attempt + 1` (attempt counts from 1)."""
         if retry_after_s is not None:
             return min(max(retry_after_s, 0.0), self.settings.max_retry_s)
-        ceiling = min(self.settings.cap_s, self.settings.base_s * 2 ** min(attempt - 1, 64))
+        ceiling = exponential_s(self.settings.base_s, attempt - 1, self.settings.cap_s)
         return self.rng.uniform(0.0, ceiling)
 
     def next_attempt_at(

@@ -13,8 +13,9 @@ import enum
 from monitor.detect.spec import ResultInput, Symptom, TickInput
 from monitor.detect.tracker import NETWORK_OUTCOMES
 from monitor.detect.window import ERROR_OUTCOMES
+from monitor.detect.words import said
 from monitor.facts import Facts
-from monitor.models import Outcome, Severity
+from monitor.models import UNKNOWN_ORIGIN, Outcome, ProbeResult, Severity
 
 
 class Rule(enum.StrEnum):
@@ -36,6 +37,7 @@ class Rule(enum.StrEnum):
     MONITOR_DEGRADED = "MONITOR_DEGRADED"
     AUTH_FAILURE = "AUTH_FAILURE"
     KEY_PERMISSIONS = "KEY_PERMISSIONS"
+    ACCESS_DENIED = "ACCESS_DENIED"
 
 
 RESTRICTED_STATUSES = frozenset({"maintenance", "cancel_only", "post_only", "limit_only"})
@@ -67,6 +69,10 @@ def failure(seen: ResultInput) -> bool:
 def restricted(seen: ResultInput) -> bool:
     result = seen.result
     return result.outcome in RESTRICTED_OUTCOMES or result.venue_status in RESTRICTED_STATUSES
+
+
+def denied_now(seen: ResultInput) -> bool:
+    return seen.result.outcome is Outcome.ACCESS_DENIED
 
 
 def rate_limited_now(seen: ResultInput) -> bool:
@@ -130,6 +136,24 @@ def rate_limited(seen: ResultInput) -> Symptom | None:
             ban = seen.venue_thresholds.ban_severity
             return Symptom(f"IP banned ({last.detail})", facts, ban)
         return Symptom(f"rate limited on {ep.endpoint} ({last.detail})", facts)
+    return None
+
+
+def vantage(result: ProbeResult) -> str:
+    """Where the monitor stands: a block concerns this host's address, not the venue."""
+    origin = result.origin
+    return "this host" if origin == UNKNOWN_ORIGIN else f"this host ({origin.instance})"
+
+
+def access_denied(seen: ResultInput) -> Symptom | None:
+    for ep in seen.venue.endpoints:
+        last = ep.last
+        if last is None or last.outcome is not Outcome.ACCESS_DENIED:
+            continue
+        what = "signed requests refused" if last.auth_problem == "ip" else "access denied"
+        summary = f"{what} from {vantage(last)}: {last.block} on {ep.endpoint} ({said(last)})"
+        facts = Facts(block=last.block, status=last.status, next_probe_s=last.next_probe_s)
+        return Symptom(summary, facts)
     return None
 
 

@@ -29,6 +29,7 @@ LATENCY_STATS = (
 )
 RETRY_AFTER = Shown("retry_after_s", "retry after {:.0f} s")
 BANNED_UNTIL = Shown("ban_until_s", "banned until {}", is_time=True)
+NEXT_PROBE = Shown("next_probe_s", "next probe in {:.0f} s")
 
 # Symptoms a venue-wide outage or maintenance explains on its endpoints.
 ENDPOINT_SYMPTOMS = frozenset({Incident.OUTAGE, Incident.NETWORK_LATENCY, Incident.DATA_ANOMALY})
@@ -57,6 +58,16 @@ _GLOBAL = (
     ),
 )
 _VENUE = (
+    RuleSpec(
+        Rule.ACCESS_DENIED,
+        Scope.VENUE,
+        OnResult(r.access_denied, trigger=r.denied_now),
+        fixed(Severity.CRITICAL),
+        Incident.ACCESS_DENIED,
+        (Shown("block", "{}"), STATUS, NEXT_PROBE),
+        Mutes(scopes=frozenset({Scope.VENUE, Scope.ENDPOINT}), incidents=ENDPOINT_SYMPTOMS),
+        "this host refused (geo-block, WAF page, HTTP 451, IP not allowed): probed once a minute",
+    ),
     RuleSpec(
         Rule.MAINTENANCE,
         Scope.VENUE,

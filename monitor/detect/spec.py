@@ -41,6 +41,7 @@ class Incident(enum.StrEnum):
     AUTH = "auth"
     MAINTENANCE = "maintenance"
     LOCAL_NETWORK = "local_network"
+    ACCESS_DENIED = "access_denied"
     UNKNOWN = "unknown"
 
 

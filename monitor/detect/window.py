@@ -23,6 +23,7 @@ ERROR_OUTCOMES = frozenset(
         Outcome.CONNECT_ERROR,
         Outcome.EXCHANGE_ERROR,
         Outcome.BAD_PAYLOAD,
+        Outcome.ACCESS_DENIED,
     }
 )
 _ERROR_CODES = frozenset(CODE[o] for o in ERROR_OUTCOMES)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 import pydantic
 
+from monitor.exchanges.blocks import access_block, redirect_target
 from monitor.exchanges.signing import SignerFactory
 from monitor.models import Outcome
 from monitor.retry import parse_retry_after
@@ -77,6 +78,8 @@ class Interpretation:
     ban_until_s: float | None = None
     auth_problem: str | None = None
     permissions: str | None = None
+    block: str | None = None  # who refuses this host (ACCESS_DENIED): "CloudFront geo-block"
+    backoff_s: float | None = None  # the venue's first back-off for this answer
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,6 +97,11 @@ class BodyError:
     ban_until_s: float | None = None
     retry_after_s: float | None = None
     auth_problem: str | None = None
+    block: str | None = None
+    backoff_s: float | None = None  # where the venue gives no Retry-After: start from this
+
+
+IP_NOT_ALLOWED = "IP not whitelisted for the API key"
 
 
 class VenueRules(Protocol):
@@ -120,16 +128,24 @@ class RetryAfterHints:
 
 
 def envelope_error(
-    status: int, detail: str, *, rate_limited: bool, auth_problem: str | None = None
+    status: int,
+    detail: str,
+    *,
+    rate_limited: bool,
+    auth_problem: str | None = None,
+    backoff_s: float | None = None,
 ) -> BodyError:
-    """The verdict on a venue error code found in a body, whatever the HTTP status."""
+    """The verdict on a venue error code found in a body, whatever the HTTP status. An IP
+    the key does not allow is access denied from this host, not a bad key."""
+    if auth_problem == "ip":
+        return BodyError(Outcome.ACCESS_DENIED, detail, auth_problem="ip", block=IP_NOT_ALLOWED)
     if auth_problem is not None:
         return BodyError(Outcome.AUTH_ERROR, detail, auth_problem=auth_problem)
     if rate_limited:
-        return BodyError(Outcome.RATE_LIMITED, detail)
+        return BodyError(Outcome.RATE_LIMITED, detail, backoff_s=backoff_s)
     if status >= 400:
-        return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {detail}")
-    return BodyError(Outcome.EXCHANGE_ERROR, detail)
+        return BodyError(Outcome.HTTP_ERROR, f"HTTP {status} {detail}", backoff_s=backoff_s)
+    return BodyError(Outcome.EXCHANGE_ERROR, detail, backoff_s=backoff_s)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -256,8 +272,9 @@ def interpret(
     body: bytes,
     now_s: float,
 ) -> Interpretation:
-    """The shared decision order: maintenance 503, then the venue's own error codes (they
-    beat HTTP statuses), then HTTP statuses, then the success body's shape."""
+    """The shared decision order: maintenance 503, then access blocks (CDN pages, 451),
+    then the venue's own error codes (they beat HTTP statuses), then redirects and HTTP
+    statuses, then the success body's shape."""
     hints = rules.header_hints(headers, now_s)
     if status == 503 and is_maintenance_text(body):
         return Interpretation(Outcome.MAINTENANCE, "HTTP 503 maintenance")
@@ -266,6 +283,10 @@ def interpret(
     except orjson.JSONDecodeError:
         payload = NOT_JSON
     err = rules.body_error(status, payload)
+    block = access_block(status, headers, body, err)
+    if block is not None:
+        detail = truncate(f"HTTP {status} {block.words}")
+        return Interpretation(Outcome.ACCESS_DENIED, detail, block=block.name)
     if err is not None:
         retry_after = err.retry_after_s if err.retry_after_s is not None else hints.retry_after_s
         return Interpretation(
@@ -275,7 +296,12 @@ def interpret(
             retry_after_s=retry_after,
             ban_until_s=err.ban_until_s,
             auth_problem=err.auth_problem,
+            block=err.block,
+            backoff_s=err.backoff_s,
         )
+    redirect = redirect_target(status, headers)
+    if redirect is not None:
+        return Interpretation(Outcome.HTTP_ERROR, truncate(redirect))
     if status >= 400:
         return _http_failure(status, hints)
     if payload is NOT_JSON:

@@ -88,6 +88,14 @@ class BinanceWire:
             401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
         )
 
+    def restricted_location(self, m: Market) -> Answer:
+        msg = (
+            "Service unavailable from a restricted location according to 'b. Eligibility' in"
+            " https://www.binance.com/en/terms. Please contact customer service if you believe"
+            " you received this message in error."
+        )
+        return Answer(451, {"code": 0, "msg": msg})
+
     def usage_headers(self, weight_used_1m: int) -> dict[str, str]:
         return {"X-MBX-USED-WEIGHT-1M": str(weight_used_1m)}
 

@@ -30,6 +30,8 @@ from monitor.models import Outcome
 from monitor.retry import parse_retry_after
 
 RATE_LIMIT_CODES = frozenset({10006, 10018})
+# "403, access too frequent": "terminate all HTTP sessions and wait for at least 10 minutes"
+IP_BAN_S = 600.0
 AUTH_CODES = {
     10003: "key",
     10004: "signature",
@@ -97,8 +99,10 @@ class BybitRules:
         return HeaderHints(ratio, retry)
 
     def body_error(self, status: int, payload: Any) -> BodyError | None:
-        if status == 403:
-            return BodyError(Outcome.RATE_LIMITED, "HTTP 403 access too frequent")
+        if status == 403:  # the IP limit (a CDN's block page is told apart before this)
+            return BodyError(
+                Outcome.RATE_LIMITED, "HTTP 403 access too frequent", retry_after_s=IP_BAN_S
+            )
         if not isinstance(payload, dict) or "retCode" not in payload:
             return None
         try:

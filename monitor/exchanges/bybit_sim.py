@@ -13,6 +13,7 @@ from monitor.exchanges.sim_wire import (
     Incoming,
     Market,
     NoUsageHeaders,
+    PlainLegalBlock,
     SimKeys,
     VenueSim,
     Verifier,
@@ -32,7 +33,7 @@ def _bybit(m: Market, result: Any, code: int = 0, msg: str = "OK") -> dict[str, 
     }
 
 
-class BybitWire(NoUsageHeaders):
+class BybitWire(NoUsageHeaders, PlainLegalBlock):
     __slots__ = ()
 
     def ok(self, kind: EndpointKind, m: Market) -> Answer:

@@ -16,6 +16,7 @@ from monitor.exchanges.sim_wire import (
     Incoming,
     Market,
     NoUsageHeaders,
+    PlainLegalBlock,
     SimKeys,
     VenueSim,
     Verifier,
@@ -26,7 +27,7 @@ from monitor.exchanges.sim_wire import (
 WINDOW_MS = 30_000
 
 
-class CoinbaseWire(NoUsageHeaders):
+class CoinbaseWire(NoUsageHeaders, PlainLegalBlock):
     """`advanced` is the Advanced Trade key_permissions endpoint, answered in its own shape."""
 
     __slots__ = ("_advanced",)

@@ -14,6 +14,7 @@ from monitor.exchanges.sim_wire import (
     Incoming,
     Market,
     NoUsageHeaders,
+    PlainLegalBlock,
     SimKeys,
     VenueSim,
     iso,
@@ -21,7 +22,7 @@ from monitor.exchanges.sim_wire import (
 )
 
 
-class KrakenWire(NoUsageHeaders):
+class KrakenWire(NoUsageHeaders, PlainLegalBlock):
     __slots__ = ()
 
     def ok(self, kind: EndpointKind, m: Market) -> Answer:

@@ -14,6 +14,7 @@ from monitor.exchanges.sim_wire import (
     Incoming,
     Market,
     NoUsageHeaders,
+    PlainLegalBlock,
     SimKeys,
     VenueSim,
     Verifier,
@@ -24,7 +25,7 @@ from monitor.exchanges.sim_wire import (
 WINDOW_MS = 30_000
 
 
-class OkxWire(NoUsageHeaders):
+class OkxWire(NoUsageHeaders, PlainLegalBlock):
     __slots__ = ()
 
     def ok(self, kind: EndpointKind, m: Market) -> Answer:

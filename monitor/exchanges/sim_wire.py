@@ -86,12 +86,25 @@ class VenueWire(Protocol):
         """Headers reporting the request weight used this minute (most venues send none)."""
         ...
 
+    def restricted_location(self, m: Market) -> Answer:
+        """HTTP 451: the venue refuses the client's location."""
+        ...
+
 
 class NoUsageHeaders:
     __slots__ = ()
 
     def usage_headers(self, weight_used_1m: int) -> dict[str, str]:
         return {}
+
+
+class PlainLegalBlock:
+    """For venues that document no 451 body: the status's own reason phrase."""
+
+    __slots__ = ()
+
+    def restricted_location(self, m: Market) -> Answer:
+        return Answer(451, "Unavailable For Legal Reasons")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -78,6 +78,7 @@ class HttpProbe:
             data_seq=scrub.text(verdict.data_seq),
             venue_status=scrub.text(verdict.venue_status),
             permissions=scrub.text(verdict.permissions),
+            block=scrub.text(verdict.block),
         )
 
     async def run(self, scheduled_s: float, sched_lag_s: float, loop_lag_s: float) -> ProbeResult:
@@ -179,5 +180,7 @@ class HttpProbe:
             venue_status=verdict.venue_status,
             auth_problem=verdict.auth_problem,
             key_permissions=verdict.permissions,
+            block=verdict.block,
+            backoff_s=verdict.backoff_s,
             origin=self._origin,
         )

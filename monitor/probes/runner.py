@@ -77,7 +77,7 @@ async def probe_loop(
     while True:
         due = start + k * interval
         await clock.sleep_until(due)
-        if feedback.held(plan.venue, clock.monotonic()):
+        if not feedback.admit(plan.venue, plan.endpoint_id, clock.monotonic()):
             stats.held_ticks += 1  # probing a venue that said "stop" gets bans escalated
         else:
             await gate.global_limiter.acquire()
@@ -85,7 +85,9 @@ async def probe_loop(
                 await venue_limiter.acquire(plan.weight)
             async with gate.in_flight:
                 result = await probe.run(due, clock.monotonic() - due, lag.current_s)
-            feedback.observe(result, clock.monotonic(), clock.wall())
+            away_s = feedback.observe(result, clock.monotonic(), clock.wall())
+            if away_s is not None:  # the alert tells when the venue is asked again
+                result = dataclasses.replace(result, next_probe_s=round(away_s, 1))
             results.publish(result)
             stats.probes += 1
             stats.sched_lag.record(result.sched_lag_s)

@@ -31,6 +31,9 @@ class ChaosKind(enum.StrEnum):
     ERROR_200 = "error_200"  # HTTP 200 carrying the venue's error body
     AUTH_FAILURE = "auth_failure"  # signed requests refused for `problem`
     KEY_CAN_TRADE = "key_can_trade"  # the account endpoint reports trading permission
+    GEO_BLOCK = "geo_block"  # CloudFront's 403 "configured to block access from your country"
+    WAF_BLOCK = "waf_block"  # Cloudflare's 403 "Access denied" page, error 1020
+    LEGAL_BLOCK = "legal_block"  # HTTP 451 in the venue's words (Binance: restricted location)
 
 
 class ChaosRule(pydantic.BaseModel):

@@ -8,13 +8,15 @@ import math
 import random
 import socket
 import struct
+from collections.abc import Callable
 
 import orjson
 from aiohttp import web
 
 from monitor.clock import Clock
 from monitor.exchanges import EXCHANGES, Endpoint, EndpointKind, ExchangeProfile
-from monitor.exchanges.sim_wire import Answer, Incoming, Market, SimKeys, make_keys
+from monitor.exchanges.sim_wire import Answer, Incoming, Market, SimKeys, VenueWire, make_keys
+from monitor.sim import blocks
 from monitor.sim.chaos import ActiveRule, ChaosBoard, ChaosKind, ChaosRule
 
 _SEQ_EPOCH_S = 1_700_000_000.0
@@ -32,6 +34,11 @@ _SIGNED_AS_USUAL = frozenset(
     }
 )
 _STREAM_CHUNK = 64 * 1024
+_BLOCKS: dict[ChaosKind, Callable[[VenueWire, Market], Answer]] = {
+    ChaosKind.GEO_BLOCK: lambda wire, m: blocks.GEO_BLOCK,
+    ChaosKind.WAF_BLOCK: lambda wire, m: blocks.WAF_BLOCK,
+    ChaosKind.LEGAL_BLOCK: lambda wire, m: wire.restricted_location(m),
+}
 
 
 def market_at(wall_s: float, server_offset_s: float, frozen_at_s: float | None) -> Market:
@@ -212,7 +219,7 @@ class SimVenue:
             return wire.banned(rule.retry_after_s, m)
         if kind is ChaosKind.ERROR_200:
             return wire.error_200(m)
-        return wire.ok(ep.kind, m)
+        return _BLOCKS[kind](wire, m) if kind in _BLOCKS else wire.ok(ep.kind, m)
 
     async def _signed(
         self, request: web.Request, ep: Endpoint, active: ActiveRule | None, m: Market

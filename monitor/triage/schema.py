@@ -17,6 +17,7 @@ IncidentType = Literal[
     "auth",
     "maintenance",
     "local_network",
+    "access_denied",
     "unknown",
 ]
 

@@ -99,7 +99,7 @@ async def _run(
     ("venue", "problem"),
     [
         ("binance", "key"),
-        ("okx", "ip"),
+        ("okx", "permission"),
         ("bybit", "signature"),
         ("kraken", "nonce"),
         ("coinbase", "permission"),
@@ -111,6 +111,16 @@ async def test_auth_failure_alert(tmp_path: Path, venue: str, problem: str) -> N
     assert event.fingerprint == f"AUTH_FAILURE/{venue}/account"
     assert event.severity is Severity.CRITICAL
     assert event.evidence.facts.auth_problem == problem
+
+
+async def test_a_key_refused_for_this_hosts_ip_is_access_denied(tmp_path: Path) -> None:
+    rule = ChaosRule(venue="okx", endpoint="account", kind=ChaosKind.AUTH_FAILURE, problem="ip")
+    event, _ = await first_firing(tmp_path, "okx", rule)
+    assert event.fingerprint == "ACCESS_DENIED/okx"
+    assert event.severity is Severity.CRITICAL
+    assert event.evidence.facts.block == "IP not whitelisted for the API key"
+    assert "signed requests refused from this host" in event.summary
+    assert "50110 Your IP is not included" in event.summary
 
 
 async def test_rejected_timestamp_is_critical_clock_drift(tmp_path: Path) -> None:

@@ -512,8 +512,8 @@ CASES: list[tuple[str, str, bytes, int, dict[str, str], Outcome, dict[str, Any]]
         b'{"retCode":10010,"retMsg":"Unmatched IP","result":{}}',
         200,
         {},
-        Outcome.AUTH_ERROR,
-        {"auth_problem": "ip"},
+        Outcome.ACCESS_DENIED,
+        {"auth_problem": "ip", "block": "IP not whitelisted for the API key"},
     ),
     (
         "bybit",

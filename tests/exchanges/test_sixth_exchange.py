@@ -39,6 +39,7 @@ from monitor.exchanges.sim_wire import (
     Incoming,
     Market,
     NoUsageHeaders,
+    PlainLegalBlock,
     SimKeys,
     VenueSim,
     ms,
@@ -143,7 +144,7 @@ def _error(status: int, reason: str, message: str, **headers: str) -> Answer:
     return Answer(status, {"result": "error", "reason": reason, "message": message}, headers)
 
 
-class GeminiWire(NoUsageHeaders):
+class GeminiWire(NoUsageHeaders, PlainLegalBlock):
     __slots__ = ()
 
     def ok(self, kind: EndpointKind, m: Market) -> Answer:

@@ -78,3 +78,9 @@ def test_timeline_cues_end_before_start_and_demo_timeline_loads() -> None:
         "coinbase",
         "kraken",
     }
+
+
+def test_demo_timeline_shows_an_access_block() -> None:
+    demo = builtin_timeline()
+    blocked = [s for s in demo.steps if s.kind is ChaosKind.GEO_BLOCK]
+    assert blocked and all(s.at_s + (s.duration_s or 0) <= (demo.repeat_s or 0) for s in blocked)

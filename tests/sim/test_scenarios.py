@@ -181,3 +181,22 @@ async def test_stale_data_freezes_market_timestamps(
             (before[endpoint_id].data_time_s or 0) + 30.0, abs=1.0
         )
     assert after["binance.depth"].data_seq != before["binance.depth"].data_seq
+
+
+BLOCKS = {
+    ChaosKind.GEO_BLOCK: "CloudFront geo-block",
+    ChaosKind.WAF_BLOCK: "Cloudflare WAF block (error 1020)",
+    ChaosKind.LEGAL_BLOCK: "HTTP 451 restricted location",
+}
+
+
+@pytest.mark.parametrize("venue", VENUES)
+@pytest.mark.parametrize("kind", list(BLOCKS))
+async def test_access_blocks_are_access_denied(
+    sim: SimCluster, http: Sessions, venue: str, kind: ChaosKind
+) -> None:
+    await sim.apply(ChaosRule(venue=venue, kind=kind))
+    results = await probe_all(sim, http.warm)
+    affected = {k for k in results if k.startswith(venue + ".")}
+    assert_only(results, affected, Outcome.ACCESS_DENIED)
+    assert {results[k].block for k in affected} == {BLOCKS[kind]}

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import urllib.parse
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ from monitor.detect.health import health
 from monitor.detect.ruleset import RULES
 from monitor.detect.spec import RuleBook
 from monitor.detect.thresholds import Thresholds
-from monitor.exchanges import EXCHANGES
+from monitor.exchanges import EXCHANGES, EndpointKind
 from monitor.live_view import LiveView
 from monitor.models import AlertEvent, ProbeResult, SelfHealth
 from monitor.notify import build_channels
@@ -32,11 +33,12 @@ from monitor.notify.base import SinkContext
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
 from monitor.probes.body import BodyLimits
+from monitor.probes.control import TcpProbe
 from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag, SelfHealthReporter, loop_lag_ticker
 from monitor.probes.http import HttpProbe
 from monitor.probes.plan import Plan, budget_overruns, build_plan
-from monitor.probes.runner import Gate, ScheduleStats, probe_loop
+from monitor.probes.runner import Gate, Probe, ScheduleStats, probe_loop
 from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
@@ -140,8 +142,10 @@ def endpoint_catalogue(settings: Settings, plan: Plan) -> list[EndpointInfo]:
         creds = settings.exchange(p.venue).credentials
         recv_window_ms = creds.recv_window_ms if creds else None
         signing = profile.receive_window_ms(recv_window_ms) if profile else None
+        host = urllib.parse.urlsplit(p.url).hostname or ""
+        is_exchange = profile is not None
         out.append(
-            EndpointInfo(p.endpoint_id, p.venue, p.endpoint, p.kind, profile is not None, signing)
+            EndpointInfo(p.endpoint_id, p.venue, p.endpoint, p.kind, is_exchange, signing, host)
         )
     return out
 
@@ -237,7 +241,11 @@ def _start_stages(
     for p in runtime.plan.probes:
         session = http.cold if p.fresh_connection else http.warm
         limits = BodyLimits(settings.body_max_bytes, settings.body_max_ratio)
-        probe = HttpProbe(p, session, clock, limits, feedback, settings.origin)
+        probe: Probe = (
+            TcpProbe(p, clock, settings.origin)
+            if p.kind is EndpointKind.CONTROL
+            else HttpProbe(p, session, clock, limits, feedback, settings.origin)
+        )
         loop = probe_loop(probe, clock, gate, bus, runtime.lag, runtime.stats, feedback)
         tg.create_task(loop, name=f"probe:{p.endpoint_id}")
     tg.create_task(detector_loop(runtime.detector, runtime.results, clock), name="detector")

@@ -42,6 +42,21 @@ from monitor.web.config import WebSettings
 ENV_PREFIX = "MONITOR_"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 ORIGIN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$"  # a host name fits
+CONTROL_VENUE = "monitor"  # the control target's results, like global alerts, carry this venue
+
+
+def _port_in_range(target: str) -> str:
+    if not 1 <= int(target.rpartition(":")[2]) <= 65535:
+        raise ValueError("port must be 1-65535")
+    return target
+
+
+# "host:port" (an IPv4 address or a host name) of the control target's TCP connect.
+HostPort = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}:[0-9]{1,5}$"),
+    pydantic.AfterValidator(_port_in_range),
+]
 OriginName = Annotated[str, Field(pattern=ORIGIN_PATTERN)]
 
 
@@ -212,6 +227,7 @@ class Settings(BaseSettings):
     )
     exchanges: dict[str, ExchangeSettings] = Field(default_factory=dict)
     targets: list[TargetSettings] = Field(default_factory=list)
+    control_target: HostPort | None = None  # a TCP connect witnessing our own network
     interval_s: IntervalS = 5.0
     timeout_s: ProbeTimeoutS = 3.0  # at most interval_s (checked per probe by the plan)
     fresh_connection: bool = False
@@ -269,7 +285,7 @@ class Settings(BaseSettings):
     def _unique_targets(cls, targets: list[TargetSettings]) -> list[TargetSettings]:
         seen: set[str] = set()
         for target in targets:
-            if target.name in seen or target.name in EXCHANGES:
+            if target.name in seen or target.name in (*EXCHANGES, CONTROL_VENUE):
                 raise ValueError(f"target name {target.name!r} is not unique")
             seen.add(target.name)
         return targets

@@ -58,6 +58,8 @@ def test_env_overrides_file_per_field(tmp_path: Path) -> None:
         ({"MONITOR_EXCHANGES__BINANCE__TIMEOUTS": "1"}, "Extra inputs are not permitted"),
         ({"MONITOR_INTERVALS": "1"}, "MONITOR_INTERVALS: unknown setting"),
         ({"MONITOR_LOG_FORMAT": "xml"}, "log_format (MONITOR_LOG_FORMAT)"),
+        ({"MONITOR_CONTROL_TARGET": "1.1.1.1"}, "control_target (MONITOR_CONTROL_TARGET)"),
+        ({"MONITOR_CONTROL_TARGET": "1.1.1.1:70000"}, "port must be 1-65535"),
         ({"MONITOR_CONFIG": "/nonexistent/monitor.toml"}, "cannot read /nonexistent/monitor.toml"),
     ],
 )

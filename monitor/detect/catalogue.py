@@ -19,6 +19,7 @@ class EndpointInfo:
     kind: EndpointKind
     is_exchange: bool  # a known venue (judged for local-network trouble), not a generic target
     signing_window_ms: tuple[float, float] | None = None  # (ahead, behind) a venue accepts
+    host: str = ""  # the address probed: LOCAL_NETWORK wants failures spread over hosts
 
 
 # (venue, endpoint) -> the thresholds in force; venue None: the global ones; endpoint None: the

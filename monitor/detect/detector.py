@@ -80,6 +80,9 @@ class Detector:
         self.endpoints: dict[str, EndpointTracker] = {}
         self._venue_thresholds = {}
         self._rules = rules
+        self._inhibiting = frozenset(rules.inhibits())
+        # wall time each inhibiting alert last ended: what was measured before is its doing
+        self._lifted: dict[AlertKey, float] = {}
         self._planned: dict[str, Planned] = {}
         for info in catalogue:
             venue = self.venues.get(info.venue)
@@ -96,11 +99,14 @@ class Detector:
                 thresholds(info.venue, info.endpoint),
                 window,
                 detect.recent_errors,
+                info.host,
             )
             venue.endpoints.append(tracker)
             self.endpoints[info.endpoint_id] = tracker
             self._planned[info.endpoint_id] = self._plan_rules(info)
         self._exchanges = [v for v in self.venues.values() if v.is_exchange]
+        controls = (e for e in self.endpoints.values() if e.kind is EndpointKind.CONTROL)
+        self._control = next(controls, None)
         self.cost = DetectorCost()
         self._unreliable_s = detect.unreliable_lag_ms / 1000
         self._degraded_key: AlertKey = (Rule.MONITOR_DEGRADED, MONITOR, None)
@@ -143,6 +149,7 @@ class Detector:
             self._detect,
             self._clock.monotonic(),
             self.book.firing(self._degraded_key),
+            self._control,
         )
         for spec, on, key in self._planned[ep.endpoint_id]:
             if on.ready is not None and not on.ready(seen):
@@ -178,10 +185,18 @@ class Detector:
         new_drops, self._new_drops = self._new_drops, 0
         return TickInput(lag_s, new_drops, self._detect, self._global_thresholds)
 
-    def _muted(self, key: AlertKey) -> bool:
+    def _muted(self, key: AlertKey, started_wall_s: float | None) -> bool:
+        """Inhibited by a firing alert, or by one that ended after the probe behind this
+        evaluation started (`started_wall_s`): a probe sent during an incident and answered
+        after it reports the incident, so its alerts end quietly; only a condition a later
+        probe confirms is announced. Or silenced."""
         rule, venue, endpoint = key
         for source in self._rules.inhibitors[rule]:
-            if self.book.firing(self._rules.key(source, venue, endpoint)):
+            source_key = self._rules.key(source, venue, endpoint)
+            if self.book.firing(source_key):
+                return True
+            lifted_s = self._lifted.get(source_key)
+            if lifted_s is not None and started_wall_s is not None and started_wall_s < lifted_s:
                 return True
         return self.silences.covers(rule, venue, endpoint, self._clock.wall())
 
@@ -202,7 +217,12 @@ class Detector:
             finding = Finding(
                 spec.name, severity, symptom.summary, symptom.facts, symptom.for_count
             )
-        event = self.book.step(key, finding, self._muted(key), lambda: self._evidence(finding, ep))
+        started_s = None if seen is None else seen.result.started_wall_s
+        was_firing = self.book.firing(key)
+        muted = self._muted(key, started_s)
+        event = self.book.step(key, finding, muted, lambda: self._evidence(finding, ep))
+        if was_firing and spec.name in self._inhibiting and self.book.get(key) is None:
+            self._lifted[key] = self._clock.wall()
         if event is not None:
             self._emit(event)
 

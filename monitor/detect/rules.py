@@ -11,7 +11,7 @@ import dataclasses
 import enum
 
 from monitor.detect.spec import ResultInput, Symptom, TickInput
-from monitor.detect.tracker import NETWORK_OUTCOMES
+from monitor.detect.tracker import NETWORK_OUTCOMES, VenueTracker
 from monitor.detect.window import ERROR_OUTCOMES
 from monitor.detect.words import said
 from monitor.facts import Facts
@@ -170,18 +170,40 @@ def rate_budget(seen: ResultInput) -> Symptom | None:
 # Global rules
 
 
+def _own_network_evidence(seen: ResultInput, down: list[VenueTracker]) -> str | None:
+    """Positive evidence that venues unreachable together mean our network: the control
+    target failing too, or failures spread over distinct hosts that are connections never
+    made (DNS, refused, unreachable) or that leave no venue answering. Timeouts on some
+    venues while others answer, or any failures on one host, are those venues' incidents."""
+    control = seen.control
+    if control is not None and control.network_failing:
+        return "the control target is unreachable too"
+    minimum = seen.settings.local_network_min_venues
+    if len({e.host for v in down for e in v.public}) < minimum:
+        return None
+    if len(down) == len(seen.exchanges):
+        return "no venue answers"
+    refused = {e.host for v in down for e in v.public if e.connect_failing}
+    return f"connections fail to {len(refused)} hosts" if len(refused) >= minimum else None
+
+
 def local_network(seen: ResultInput) -> Symptom | None:
     exchanges = seen.exchanges
     minimum = seen.settings.local_network_min_venues
     if len(exchanges) < minimum:
         return None
-    down = [v.name for v in exchanges if v.all_network_failing]
+    down = [v for v in exchanges if v.all_network_failing]
     if len(down) < max(minimum, seen.settings.local_network_ratio * len(exchanges)):
         return None
     if max(v.longest_streak for v in exchanges) < seen.global_thresholds.consecutive_failures:
         return None
-    summary = f"{len(down)} of {len(exchanges)} venues unreachable at once: likely our own network"
-    return Symptom(summary, Facts(venues_down=tuple(down)))
+    evidence = _own_network_evidence(seen, down)
+    if evidence is None:
+        return None
+    summary = f"{len(down)} of {len(exchanges)} venues unreachable at once and {evidence}"
+    return Symptom(
+        summary + ": likely our own network", Facts(venues_down=tuple(v.name for v in down))
+    )
 
 
 def monitor_degraded(tick: TickInput) -> Symptom | None:

@@ -68,6 +68,7 @@ class ResultInput:
     settings: DetectSettings
     now_s: float  # monotonic
     degraded: bool  # MONITOR_DEGRADED is firing: measured latencies are ours, not theirs
+    control: EndpointTracker | None = None  # the control target (MONITOR_CONTROL_TARGET)
 
     def thresholds(self, scope: Scope) -> Thresholds:
         if scope is Scope.ENDPOINT:
@@ -227,11 +228,13 @@ class RuleBook:
     def for_endpoint(self, kind: EndpointKind) -> tuple[RuleSpec, ...]:
         """The result-driven rules that read results of this endpoint kind: global rules
         first, then venue rules, then endpoint rules (an inhibiting alert is firing before
-        the alerts it mutes are looked at), each in table order."""
+        the alerts it mutes are looked at), each in table order. The control target is a
+        witness for global rules only: it raises no alert of its own."""
         chosen = [
             s
             for s in self.on_result
             if isinstance(s.evaluate, OnResult)
             and (s.evaluate.kinds is None or kind in s.evaluate.kinds)
+            and (kind is not EndpointKind.CONTROL or s.scope is Scope.GLOBAL)
         ]
         return tuple(sorted(chosen, key=lambda s: _SCOPE_ORDER.index(s.scope)))

@@ -10,6 +10,8 @@ from monitor.exchanges import EndpointKind
 from monitor.models import Outcome, ProbeResult
 
 NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECT_ERROR})
+# classify_failure's details for a connection never made (not one dropped mid-answer)
+CONNECT_FAILURES = frozenset({"dns", "refused", "unreachable", "connect"})
 
 
 class EndpointTracker:
@@ -20,6 +22,7 @@ class EndpointTracker:
         "endpoint_id",
         "frozen_count",
         "frozen_since_s",
+        "host",
         "kind",
         "last",
         "recent_errors",
@@ -39,8 +42,10 @@ class EndpointTracker:
         thresholds: Thresholds,
         window: Window,
         recent_errors: int,
+        host: str = "",
     ) -> None:
         self.endpoint_id = endpoint_id
+        self.host = host
         self.venue = venue
         self.endpoint = endpoint
         self.kind = kind
@@ -60,6 +65,16 @@ class EndpointTracker:
     @property
     def network_failing(self) -> bool:
         return self.last is not None and self.last.outcome in NETWORK_OUTCOMES
+
+    @property
+    def connect_failing(self) -> bool:
+        """The last probe could not connect at all: DNS, refused, unreachable."""
+        last = self.last
+        return (
+            last is not None
+            and last.outcome is Outcome.CONNECT_ERROR
+            and (last.detail in CONNECT_FAILURES)
+        )
 
     def observe(self, result: ProbeResult, now: float, trusted: bool) -> None:
         """Track one result. An untrusted one (measured while the monitor itself lagged)

@@ -34,6 +34,7 @@ class EndpointKind(enum.StrEnum):
     MARKET = "market"
     HTTP = "http"  # an arbitrary target from config
     ACCOUNT = "account"  # a signed, read-only account endpoint
+    CONTROL = "control"  # the control target: a TCP connect witnessing our own network
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

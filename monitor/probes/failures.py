@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import socket
 
 import aiohttp
 from aiohttp.http_exceptions import ContentEncodingError
@@ -28,6 +29,8 @@ def classify_failure(exc: Exception) -> tuple[Outcome, str] | None:
         return Outcome.CONNECT_ERROR, "body cut short"
     if isinstance(exc, aiohttp.ClientResponseError):
         return Outcome.BAD_PAYLOAD, "malformed HTTP response"
+    if isinstance(exc, socket.gaierror):
+        return Outcome.CONNECT_ERROR, "dns"
     if isinstance(exc, aiohttp.ClientError | OSError):
         return Outcome.CONNECT_ERROR, _os_detail(exc, type(exc).__name__)
     return None

@@ -11,7 +11,13 @@ from monitor.exchanges import EXCHANGES, EndpointKind, ExchangeProfile, Interpre
 from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.exchanges.signing import KeyMaterial, SignedRequest
 from monitor.secrets import secret_values
-from monitor.settings import ConfigError, ProbeOptions, Settings, TargetSettings
+from monitor.settings import (
+    CONTROL_VENUE,
+    ConfigError,
+    ProbeOptions,
+    Settings,
+    TargetSettings,
+)
 
 Interpreter = Callable[[int, Mapping[str, str], bytes, float], Interpretation]
 
@@ -146,6 +152,24 @@ def _target_probe(settings: Settings, target: TargetSettings) -> ProbePlan:
     )
 
 
+def _control_probe(settings: Settings, target: str) -> ProbePlan:
+    """The control target's TCP connect (monitor.probes.control), on the global schedule."""
+    return ProbePlan(
+        endpoint_id=f"{CONTROL_VENUE}.control",
+        venue=CONTROL_VENUE,
+        endpoint="control",
+        url=f"tcp://{target}",
+        method="CONNECT",
+        interval_s=settings.interval_s,
+        timeout_s=settings.timeout_s,
+        fresh_connection=True,
+        weight=1,
+        offset_s=0.0,
+        kind=EndpointKind.CONTROL,
+        interpret=functools.partial(interpret_http, HttpCheck()),  # it reads no HTTP answer
+    )
+
+
 def _check_timeouts(probes: list[ProbePlan]) -> None:
     """A timeout longer than the interval lets a hanging target hold its schedule hostage."""
     for p in probes:
@@ -171,6 +195,8 @@ def build_plan(settings: Settings) -> Plan:
         probes.append(_target_probe(settings, target))
         if target.budget_per_min is not None:
             budgets[target.name] = target.budget_per_min
+    if settings.control_target is not None:
+        probes.append(_control_probe(settings, settings.control_target))
     _check_timeouts(probes)
     secrets = secret_values(settings)
     spread = tuple(

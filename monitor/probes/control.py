@@ -1,0 +1,63 @@
+"""The control target: a TCP connect to a well-known address (MONITOR_CONTROL_TARGET), run on
+the probe schedule. It is a witness, not a target: it raises no alert of its own, and its
+failure is what tells LOCAL_NETWORK that venues timing out mean our own network."""
+
+from __future__ import annotations
+
+import asyncio
+
+from monitor.clock import Clock
+from monitor.models import UNKNOWN_ORIGIN, Origin, Outcome, ProbeResult
+from monitor.probes.failures import classify_failure
+from monitor.probes.plan import ProbePlan
+
+
+def host_port(target: str) -> tuple[str, int]:
+    """ "host:port" (as the setting validates it) -> (host, port)."""
+    host, _, port = target.rpartition(":")
+    return host, int(port)
+
+
+class TcpProbe:
+    """Connects and closes; `run()` never raises for a target failure (style rule 10)."""
+
+    __slots__ = ("_clock", "_host", "_origin", "_plan", "_port")
+
+    def __init__(self, plan: ProbePlan, clock: Clock, origin: Origin = UNKNOWN_ORIGIN) -> None:
+        self._plan = plan
+        self._clock = clock
+        self._origin = origin
+        self._host, self._port = host_port(plan.url.removeprefix("tcp://"))
+
+    @property
+    def plan(self) -> ProbePlan:
+        return self._plan
+
+    async def run(self, scheduled_s: float, sched_lag_s: float, loop_lag_s: float) -> ProbeResult:
+        plan, clock = self._plan, self._clock
+        wall0, t0 = clock.wall(), clock.monotonic()
+        outcome, detail = Outcome.OK, None
+        try:
+            async with asyncio.timeout(plan.timeout_s):
+                _, writer = await asyncio.open_connection(self._host, self._port)
+                writer.close()
+                await writer.wait_closed()
+        except Exception as exc:
+            mapped = classify_failure(exc)
+            if mapped is None:
+                raise
+            outcome, detail = mapped
+        return ProbeResult(
+            plan.endpoint_id,
+            plan.venue,
+            plan.endpoint,
+            outcome,
+            scheduled_s,
+            wall0,
+            clock.monotonic() - t0,
+            sched_lag_s,
+            loop_lag_s,
+            detail=detail,
+            fresh_connection=True,
+            origin=self._origin,
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import random
 import re
 from collections.abc import Mapping
@@ -23,12 +24,20 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from monitor.bounds import Count
 from monitor.clock import Clock
 from monitor.retry import BreakerSettings, CircuitBreaker, RetryPolicy, RetrySettings
-from monitor.triage.providers import PROVIDERS, Mode, ProviderProfile
+from monitor.triage.providers import (
+    PROVIDERS,
+    Mode,
+    ProviderProfile,
+    schema_hint,
+    structured_output,
+)
 from monitor.triage.verdict import Kind, Verdict, judge_ok, judge_status
 from monitor.urls import HttpUrlStr
 
 MAX_CALLS = 3  # the first call and at most two retries
 MAX_RETRY_AFTER_S = 120.0
+RETRY_BETTER_S = 3600.0  # a downgraded model is offered its best mode again after an hour
+log = logging.getLogger("monitor.triage")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -98,7 +107,8 @@ class LlmClient:
         self._session = session
         self._clock = clock
         self._profile: ProviderProfile = PROVIDERS[settings.provider]
-        self._modes: dict[str, Mode] = {}  # per model: downgrades are remembered
+        # per model: the downgraded mode and since when (monotonic); the best is retried later
+        self._modes: dict[str, tuple[Mode, float]] = {}
         self._breaker = CircuitBreaker(settings.breaker)
         self._policy = RetryPolicy(RetrySettings(base_s=0.5, cap_s=8.0), rng or random.Random())
         self._not_before = 0.0  # monotonic: pacing from rate-limit headers
@@ -124,7 +134,7 @@ class LlmClient:
                 break
             unusable_seen |= verdict.kind is Kind.UNUSABLE
             if verdict.kind is Kind.DOWNGRADE:
-                self._downgrade(step.model)
+                self._downgrade(step.model, verdict.mode, verdict.reason)
                 continue
             if call < MAX_CALLS and not await self._backoff(call, verdict, deadline):
                 reason += "; no time left to retry"
@@ -151,20 +161,36 @@ class LlmClient:
             raise LlmError("rate limit resets after the deadline")
         await self._clock.sleep(wait)
 
-    def _downgrade(self, model: str) -> None:
-        mode = self._modes.get(model, self._profile.first_mode)
-        self._modes[model] = Mode(min(mode + 1, Mode.PLAIN))
+    def mode(self, model: str) -> Mode:
+        """The structured-output mode for `model`: its downgrade, for an hour after it."""
+        best = self._profile.modes[0]
+        mode, since = self._modes.get(model, (best, 0.0))
+        if mode is not best and self._clock.monotonic() - since >= RETRY_BETTER_S:
+            del self._modes[model]
+            log.info("llm_structured_output_retry", extra={"model": model, "mode": best.value})
+            return best
+        return mode
+
+    def _downgrade(self, model: str, rejected: Mode, reason: str) -> None:
+        if self.mode(model) is not rejected:
+            return  # another call already moved this model down
+        mode = self._profile.after(rejected)
+        self._modes[model] = (mode, self._clock.monotonic())
+        log.warning(
+            "llm_structured_output_downgraded",
+            extra={"model": model, "from": rejected.value, "to": mode.value, "reason": reason},
+        )
 
     def _body(
-        self, step: StepSettings, messages: list[dict[str, str]], schema: type[BaseModel]
+        self,
+        step: StepSettings,
+        mode: Mode,
+        messages: list[dict[str, str]],
+        schema: type[BaseModel],
     ) -> dict[str, Any]:
-        mode = self._modes.get(step.model, self._profile.first_mode)
         schema_json = schema.model_json_schema()
-        if mode is not Mode.JSON_SCHEMA:  # the schema travels in the prompt instead
-            hint = (
-                "\nReply with JSON only, matching this JSON Schema:\n"
-                + orjson.dumps(schema_json).decode()
-            )
+        if mode.schema_in_prompt:
+            hint = schema_hint(schema_json)
             messages = [{**messages[0], "content": messages[0]["content"] + hint}, *messages[1:]]
         body: dict[str, Any] = {
             "model": step.model,
@@ -173,11 +199,7 @@ class LlmClient:
         }
         if self._profile.send_temperature:
             body["temperature"] = step.temperature
-        if mode is Mode.JSON_SCHEMA:
-            named = {"name": schema.__name__.lower(), "strict": True, "schema": schema_json}
-            body["response_format"] = {"type": "json_schema", "json_schema": named}
-        elif mode is Mode.JSON_OBJECT:
-            body["response_format"] = {"type": "json_object"}
+        body |= structured_output(mode, schema.__name__.lower(), schema_json)
         return body | self._profile.extra_body
 
     async def _call(
@@ -190,7 +212,7 @@ class LlmClient:
         remaining = deadline - self._clock.monotonic()
         if remaining <= 0:
             return Verdict(Kind.FINAL, "deadline passed")
-        mode = self._modes.get(step.model, self._profile.first_mode)
+        mode = self.mode(step.model)
         headers = {"Content-Type": "application/json"}
         if self._settings.api_key is not None:
             headers["Authorization"] = f"Bearer {self._settings.api_key.get_secret_value()}"
@@ -200,7 +222,7 @@ class LlmClient:
                 self._session.post(
                     f"{self._settings.base_url}/chat/completions",
                     headers=headers,
-                    data=orjson.dumps(self._body(step, messages, schema)),
+                    data=orjson.dumps(self._body(step, mode, messages, schema)),
                     allow_redirects=self._settings.allow_redirects,
                 ) as response,
             ):
@@ -211,7 +233,7 @@ class LlmClient:
                         response.status,
                         response.headers,
                         raw,
-                        mode is Mode.JSON_SCHEMA,
+                        mode,
                         self._clock.wall(),
                     )
                 return judge_ok(raw, schema)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from monitor.models import Severity
 
@@ -24,12 +25,23 @@ IncidentType = Literal[
 _SHORT = 300
 
 
+def _clamp_unit(value: Any) -> Any:
+    """A number outside 0..1 is clamped (a model's 1.2 means "very"); anything else is left for
+    validation to refuse."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return min(max(float(value), 0.0), 1.0)
+    return value
+
+
+Unit = Annotated[float, BeforeValidator(_clamp_unit), Field(ge=0, le=1)]
+
+
 class Classification(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     incident_type: IncidentType
     severity: Severity
-    confidence: float = Field(ge=0, le=1)
+    confidence: Unit
     summary: str = Field(max_length=_SHORT)
 
 
@@ -37,7 +49,7 @@ class RootCause(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cause: str = Field(max_length=_SHORT)
-    likelihood: float = Field(ge=0, le=1)
+    likelihood: Unit
     supporting_measurements: list[str] = Field(max_length=5)
 
 

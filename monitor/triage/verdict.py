@@ -12,11 +12,16 @@ from typing import Any
 import orjson
 import pydantic
 
+from monitor.escape import clean
 from monitor.retry import parse_retry_after, retryable_status
+from monitor.triage.providers import Mode
 
 _QUOTA = re.compile(r"insufficient_quota|billing|quota exceeded|credit", re.I)
 _TOO_LARGE = re.compile(r"request too large|too many tokens|context_length", re.I)
-_FORMAT = re.compile(r"response_format|json_schema|unavailable now", re.I)
+# A server saying it cannot do the structured-output mode asked for (DeepSeek's "This
+# response_format type is unavailable now", llama-cpp-python's "Input should be 'text' or
+# 'json_object'", a grammar the schema could not become): the next mode may work.
+_FORMAT = re.compile(r"response_format|json_schema|json_object|unavailable now|grammar", re.I)
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -35,6 +40,7 @@ class Verdict:
     retry_after_s: float | None = None
     value: Any = None  # the validated model output
     usage: tuple[int, int] = (0, 0)  # prompt, completion tokens
+    mode: Mode = Mode.PLAIN  # the structured-output mode a DOWNGRADE rejects
 
 
 def retry_after(headers: Mapping[str, str], now_s: float) -> float | None:
@@ -53,7 +59,7 @@ def _error_text(body: Any) -> str:
 
 
 def judge_status(
-    status: int, headers: Mapping[str, str], raw: bytes, schema_mode: bool, now_s: float
+    status: int, headers: Mapping[str, str], raw: bytes, mode: Mode, now_s: float
 ) -> Verdict:
     """A non-200 answer."""
     if 300 <= status < 400:  # only seen when redirects are not followed
@@ -63,8 +69,9 @@ def judge_status(
     except orjson.JSONDecodeError:
         body = {}
     text = _error_text(body) or raw[:300].decode(errors="replace")
-    if schema_mode and (status == 500 or (status in (400, 422) and _FORMAT.search(text))):
-        return Verdict(Kind.DOWNGRADE, f"HTTP {status}: structured output rejected")
+    if mode is not Mode.PLAIN and status in (400, 422, 500) and _FORMAT.search(text):
+        reason = f"HTTP {status}: structured output rejected ({clean(text, 120)})"
+        return Verdict(Kind.DOWNGRADE, reason, mode=mode)
     if status == 429 and (_QUOTA.search(text) or _TOO_LARGE.search(text)):
         return Verdict(Kind.FINAL, "HTTP 429: quota or request size")
     if retryable_status(status):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,9 +73,26 @@ ANALYSIS = {
 }
 
 
+Responder = Callable[[dict[str, Any]], Answer]
+
+JSON_OBJECT_ONLY = "Input should be 'text' or 'json_object'"
+
+
+def llamacpp_family(request: dict[str, Any]) -> Answer:
+    """llama-cpp-python's server: json_schema is an HTTP 500; json_object with a schema is
+    grammar-constrained (schema-valid); json_object alone lets a small model ramble."""
+    response_format = request.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return Answer(500, {"error": {"message": JSON_OBJECT_ONLY, "type": "internal_error"}})
+    if response_format.get("type") == "json_object" and "schema" in response_format:
+        return ok(CLASSIFIED)
+    return Answer(200, completion('{"incident": "the exchange is', finish="length"))
+
+
 class FakeLlm:
-    def __init__(self, script: list[Answer]) -> None:
+    def __init__(self, script: list[Answer], responder: Responder | None = None) -> None:
         self.script = list(script)
+        self.responder = responder  # answers once the script is spent
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.release = asyncio.Event()  # never set: a HANG answer waits forever
@@ -83,7 +100,10 @@ class FakeLlm:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(orjson.loads(await request.read()))
         self.headers.append(dict(request.headers))
-        answer = self.script.pop(0) if self.script else ok(CLASSIFIED)
+        if self.script:
+            answer = self.script.pop(0)
+        else:
+            answer = (self.responder or (lambda _: ok(CLASSIFIED)))(self.requests[-1])
         if answer.body == HANG:
             await self.release.wait()
         if isinstance(answer.body, bytes):
@@ -92,8 +112,10 @@ class FakeLlm:
 
 
 @asynccontextmanager
-async def fake_llm(*script: Answer) -> AsyncIterator[tuple[str, FakeLlm]]:
-    fake = FakeLlm(list(script))
+async def fake_llm(
+    *script: Answer, responder: Responder | None = None
+) -> AsyncIterator[tuple[str, FakeLlm]]:
+    fake = FakeLlm(list(script), responder)
     app = web.Application()
     app.router.add_post("/v1/chat/completions", fake.handle)
     server = TestServer(app, host="127.0.0.1")

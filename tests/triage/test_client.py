@@ -18,6 +18,7 @@ from tests.triage.fake_llm import (
     Answer,
     FakeLlm,
     RecordingClock,
+    Responder,
     completion,
     fake_llm,
     ok,
@@ -29,10 +30,13 @@ MESSAGES = [{"role": "system", "content": "classify"}, {"role": "user", "content
 
 @asynccontextmanager
 async def client(
-    *script: Answer, provider: str = "generic", **settings: Any
+    *script: Answer, provider: str = "generic", responder: Responder | None = None, **settings: Any
 ) -> AsyncIterator[tuple[LlmClient, FakeLlm, RecordingClock]]:
     clock = RecordingClock()
-    async with fake_llm(*script) as (url, fake), aiohttp.ClientSession() as session:
+    async with (
+        fake_llm(*script, responder=responder) as (url, fake),
+        aiohttp.ClientSession() as session,
+    ):
         llm = LlmClient(
             LlmSettings(base_url=url, api_key="sk-canary-123", provider=provider, **settings),
             session,
@@ -109,9 +113,9 @@ async def test_retry_after_beyond_120_s_falls_back_to_backoff() -> None:
     [
         (
             error(400, "This response_format type is unavailable now", "invalid_request_error"),
-            "generic",
+            "openai",
         ),
-        (error(500, "failed to parse grammar"), "llamacpp"),
+        (error(500, "Input should be 'text' or 'json_object'"), "openai"),
     ],
 )
 async def test_rejected_json_schema_downgrades_to_json_object(first: Answer, provider: str) -> None:

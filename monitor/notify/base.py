@@ -83,6 +83,14 @@ class Sink(Protocol):
     async def send(self, notification: Notification) -> None: ...
 
 
+@typing.runtime_checkable
+class Background(Protocol):
+    """A sink with work of its own between deliveries (Alertmanager's re-push loop): the
+    notifier runs `background` as a task of its own, beside the channel's worker."""
+
+    async def background(self) -> None: ...
+
+
 class ChannelSpec(BaseModel):
     """Options every channel has. Each sink's own spec adds `type` and its fields."""
 

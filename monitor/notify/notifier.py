@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 from monitor.bus.base import Source
 from monitor.clock import Clock
 from monitor.models import AlertEvent
-from monitor.notify.base import HUMAN_KINDS, ChannelKind, ChannelSpec, Sink
+from monitor.notify.base import HUMAN_KINDS, Background, ChannelKind, ChannelSpec, Sink
 from monitor.notify.delivery import ChannelWorker, Delivery
 from monitor.notify.grouping import Group, Grouper
 from monitor.notify.outbox import Outbox
@@ -114,6 +114,8 @@ class Notifier:
         ]
         for name, channel in self.channels.items():
             out.append((f"notify:{name}", channel.run))
+            if isinstance(channel.sink, Background):
+                out.append((f"notify:{name}:background", channel.sink.background))
         triage = self.triage
         if triage is not None:
             for i in range(triage.workers):

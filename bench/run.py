@@ -1,7 +1,8 @@
 """`make bench`: the real service (probes, detector, notifier with a local webhook receiver,
 metrics on) against nginx answering after 50 ms, the monitor pinned to core 0 and the target
-to core 1; then the hostile targets (`bench/hostile.py`, also runnable alone). Writes
-bench/results/latest.json and latest.md.
+to core 1; then what the surfaces cost a loaded monitor (`bench/surfaces.py`) and the hostile
+targets (`bench/hostile.py`), both also runnable alone. Writes bench/results/latest.json and
+latest.md.
 
     python -m bench.run [--sizes 1000,5000,10000] [--seconds 20] [--smoke]
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from bench import hostile
+from bench import hostile, surfaces
 from bench.nginx import nginx
 from bench.service import diff_quantile, free_port, service, write_config
 from bench.time_to_alert import time_to_webhook
@@ -103,13 +104,14 @@ async def flood(
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = [
-        f"# Benchmark {report['at']}",
-        "",
-        "| endpoints | achieved/s | coverage | sched lag "
-        "p50/p99 ms | inflation p50/p99 ms | CPU-s / 1000 | peak RSS MB | dropped |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = [f"# Benchmark {report['at']}"]
+    if report["sizes"]:
+        lines += [
+            "",
+            "| endpoints | achieved/s | coverage | sched lag p50/p99 ms | inflation p50/p99 ms"
+            " | CPU-s / 1000 | peak RSS MB | dropped |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
     for r in report["sizes"]:
         lines.append(
             f"| {r['endpoints']} | {r['achieved_per_s']} | {r['coverage']:.2%} | "
@@ -124,6 +126,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"Time to first webhook after a hard outage ({name}): "
             f"p50 {trial['p50_s']} s, p99 {trial['p99_s']} s over {trial['trials']}"
         )
+    if report.get("surfaces"):
+        lines += ["", surfaces.markdown(report["surfaces"]).rstrip("\n")]
     if report.get("hostile"):
         lines += ["", hostile.markdown(report["hostile"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
@@ -153,6 +157,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
     if args.trials:
         report["time_to_webhook"] = await time_to_webhook(root, args.trials)
+    if args.surfaces:
+        options = surfaces.parser().parse_args(args.surfaces_args)
+        report["surfaces"] = await surfaces.main(options)
+        print(surfaces.markdown(report["surfaces"]), flush=True)
     if args.hostile:
         report["hostile"] = await hostile.run(hostile.parser().parse_args(args.hostile_args))
     return report
@@ -161,7 +169,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[1000, 5000, 10000]
+        "--sizes", type=lambda s: [int(x) for x in s.split(",") if x], default=[1000, 5000, 10000]
     )
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
@@ -170,6 +178,10 @@ if __name__ == "__main__":
     parser.add_argument("--flood-high", type=int, default=12000)
     parser.add_argument("--flood-resolution", type=int, default=250)
     parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--surfaces", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--surfaces-args", type=str.split, default=[], help='for bench.surfaces, e.g. "--hours 1"'
+    )
     parser.add_argument("--hostile", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument(
         "--hostile-args", type=str.split, default=[], help='for bench.hostile, e.g. "--bomb-mb 64"'
@@ -180,6 +192,16 @@ if __name__ == "__main__":
         arguments.sizes, arguments.seconds, arguments.warmup = [50], 2.0, 1.0
         arguments.flood, arguments.trials = False, 1
         arguments.hostile_args = ["--bomb-mb", "64", "--controls", "5"]
+        arguments.surfaces_args = [
+            "--endpoints",
+            "100",
+            "--hours",
+            "1",
+            "--seconds",
+            "3",
+            "--warmup",
+            "1",
+        ]
     result = asyncio.run(main(arguments))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))

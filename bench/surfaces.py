@@ -201,18 +201,18 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cli() -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--endpoints", type=int, default=1000)
-    parser.add_argument("--hours", type=float, default=24.0)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--warmup", type=float, default=5.0)
-    parser.add_argument("--name", default="surfaces", help="results file name")
-    return parser.parse_args()
+def parser() -> argparse.ArgumentParser:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    args.add_argument("--endpoints", type=int, default=1000)
+    args.add_argument("--hours", type=float, default=24.0)
+    args.add_argument("--seconds", type=float, default=60.0)
+    args.add_argument("--warmup", type=float, default=5.0)
+    args.add_argument("--name", default="surfaces", help="results file name")
+    return args
 
 
 if __name__ == "__main__":
-    arguments = cli()
+    arguments = parser().parse_args()
     result = asyncio.run(main(arguments))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{arguments.name}.json").write_bytes(

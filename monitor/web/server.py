@@ -20,7 +20,7 @@ from monitor.web.config import WebSettings
 from monitor.web.metrics import exposition
 from monitor.web.page import CHART_POINTS, INCIDENTS, charted, render_page
 from monitor.web.silences import parse_silence, silence_json
-from monitor.web.snapshots import RECENT_EVENTS, alerts_json, self_json, status_json
+from monitor.web.snapshots import RECENT_EVENTS, alerts_json, self_json, status_body
 
 VIEW: web.AppKey[MonitorView] = web.AppKey("view")
 SETTINGS: web.AppKey[WebSettings] = web.AppKey("web_settings")
@@ -59,7 +59,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    return _json(status_json(await _view(request).status()))
+    body = await status_body(await _view(request).status())
+    return web.Response(body=body, content_type="application/json")
 
 
 async def alerts(request: web.Request) -> web.Response:

@@ -1,5 +1,6 @@
 """The JSON the API serves (and the dashboard draws), built from the view's records. The
-records are frozen dataclasses: orjson serialises them as they are, fast."""
+records are frozen dataclasses: orjson serialises them as they are, fast; the status of
+thousands of venues is serialised a slice at a time, letting the probes run in between."""
 
 from __future__ import annotations
 
@@ -8,16 +9,24 @@ from typing import Any
 
 import orjson
 
+from monitor.clock import pass_turn
 from monitor.detect.health import VenueHealth
 from monitor.models import AlertEvent
 from monitor.notify.payload import alert_json
 from monitor.view import ActiveAlert, MonitorView, SelfStats
 
 RECENT_EVENTS = 200  # alert events /api/v1/alerts lists, newest first
+SLICE = 50  # venues serialised between two turns of the event loop (about 0.3 ms)
 
 
-def status_json(venues: Sequence[VenueHealth]) -> dict[str, Any]:
-    return {"venues": venues}
+async def status_body(venues: Sequence[VenueHealth]) -> bytes:
+    """`{"venues": [...]}` as JSON bytes. One call of orjson holds the loop for as long as it
+    runs (5-8 ms for 1,000 venues): slice by slice, no single step costs the probes that."""
+    parts = []
+    for start in range(0, len(venues), SLICE):
+        parts.append(orjson.dumps(venues[start : start + SLICE])[1:-1])  # without [ and ]
+        await pass_turn()
+    return b'{"venues":[' + b",".join(parts) + b"]}"
 
 
 def self_json(me: SelfStats, now_s: float) -> dict[str, Any]:
@@ -42,6 +51,6 @@ def alerts_json(active: Sequence[ActiveAlert], recent: Sequence[AlertEvent]) -> 
 
 async def dashboard_snapshot(view: MonitorView) -> tuple[dict[str, Any], dict[str, Any]]:
     """What /api/v1/status and /api/v1/alerts would answer, as plain JSON values."""
-    status = status_json(await view.status())
+    status = await status_body(await view.status())
     alerts = alerts_json(await view.alerts(), await view.incidents(RECENT_EVENTS))
-    return orjson.loads(orjson.dumps(status)), orjson.loads(orjson.dumps(alerts))
+    return orjson.loads(status), orjson.loads(orjson.dumps(alerts))

@@ -143,16 +143,37 @@ def make_app(view: MonitorView, settings: WebSettings, clock: Clock) -> web.Appl
     return app
 
 
-async def serve(
-    view: MonitorView, settings: WebSettings, clock: Clock, ready: Callable[[int], Any]
-) -> None:
-    """Serve until cancelled; `ready(port)` is called once listening."""
-    app = make_app(view, settings, clock)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        ready(runner.addresses[0][1])
-        await asyncio.Event().wait()  # until the TaskGroup cancels us
-    finally:
-        await runner.cleanup()
+class WebServer:
+    """The server: `start()` binds (raising the OSError when it cannot), `run()` serves until
+    cancelled, binding anew first when a fault stopped it; `ready(port)` once listening."""
+
+    def __init__(
+        self, view: MonitorView, settings: WebSettings, clock: Clock, ready: Callable[[int], Any]
+    ) -> None:
+        self._view, self._settings, self._clock, self._ready = view, settings, clock, ready
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = make_app(self._view, self._settings, self._clock)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._settings.host, self._settings.port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._ready(runner.addresses[0][1])
+
+    async def run(self) -> None:
+        if self._runner is None:
+            await self.start()
+        try:
+            await asyncio.Event().wait()  # until the TaskGroup cancels us
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()

@@ -42,14 +42,16 @@ from monitor.probes.runner import Gate, Probe, ScheduleStats, probe_loop
 from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
+from monitor.startup import bind_web, open_database
 from monitor.store.history import History, history_writer
 from monitor.store.influx import InfluxExporter, influx_writer
 from monitor.store.rollups import Rollups
 from monitor.store.series import ProbeSeries
+from monitor.supervise import Faults, Supervisor
 from monitor.triage.client import LlmClient
 from monitor.triage.service import Triage
 from monitor.view import MonitorView
-from monitor.web.server import serve
+from monitor.web.server import WebServer
 
 log = logging.getLogger("monitor.app")
 
@@ -79,6 +81,7 @@ class Runtime:
     view: MonitorView  # what the surfaces read
     listening: dict[str, int]  # surface -> port
     web_up: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # port known
+    faults: Faults = dataclasses.field(default_factory=Faults)  # surfaces' faults (restarts)
 
 
 Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -223,15 +226,8 @@ def _start_stages(
     clock: Clock,
     http: Sessions,
     history: History,
-) -> None:
-    if settings.web.enabled:  # first: the surfaces answer while the probes start
-
-        def listening(port: int) -> None:
-            runtime.listening["web"] = port
-            runtime.web_up.set()
-            log.info("web_listening", extra={"host": settings.web.host, "port": port})
-
-        tg.create_task(serve(runtime.view, settings.web, clock, listening), name="web")
+) -> list[Extra]:
+    """Start the stages; return the surfaces (history, InfluxDB) to run under supervision."""
     gate = make_gate(settings, runtime.plan)
     bus = runtime.bus
     reporter = SelfHealthReporter(settings.origin, clock, runtime.stats, bus)
@@ -257,7 +253,7 @@ def _start_stages(
     alerts = bus.subscribe(AlertEvent, "notifier", settings.queue_size)
     for name, factory in runtime.notifier.tasks(alerts):
         tg.create_task(factory(), name=name)
-    _start_subscribers(tg, runtime, settings, clock, http, history)
+    return _start_subscribers(tg, runtime, settings, clock, http, history)
 
 
 def _start_subscribers(
@@ -267,31 +263,38 @@ def _start_subscribers(
     clock: Clock,
     http: Sessions,
     history: History,
-) -> None:
+) -> list[Extra]:
     """The stages that only take results in, each on its own bus subscription: a slow one
-    drops (and counts) its own oldest results, never the detector's."""
+    drops (and counts) its own oldest results, never the detector's. Returns the surfaces
+    among them (history, InfluxDB) to run under supervision."""
     bus, size = runtime.bus, settings.queue_size
     series = bus.subscribe(ProbeResult, "series", size)
     tg.create_task(consume(series, runtime.series.add), name="series")
     rollups = bus.subscribe(ProbeResult, "rollups", size)
     tg.create_task(consume(rollups, runtime.rollups.add), name="rollups")
     exporter = None
+    surfaces: list[Extra] = []
     influx = settings.store.influx
     if influx.enabled:
         exporter = InfluxExporter(influx, http.notify)
         if influx.raw_points:
             points = bus.subscribe(ProbeResult, "influx", size)
             tg.create_task(consume(points, exporter.add_result), name="influx-points")
-        tg.create_task(influx_writer(exporter, clock, influx.flush_s), name="influx")
-    writer = history_writer(
-        history,
-        runtime.rollups,
-        runtime.notifier.subscribe(),
-        clock,
-        settings.store.flush_s,
-        exporter,
+        surfaces.append(("influx", lambda: influx_writer(exporter, clock, influx.flush_s)))
+    feed, minutes, flush_s = runtime.notifier.subscribe(), runtime.rollups, settings.store.flush_s
+    surfaces.append(
+        ("history", lambda: history_writer(history, minutes, feed, clock, flush_s, exporter))
     )
-    tg.create_task(writer, name="history")
+    return surfaces
+
+
+def web_server(runtime: Runtime, settings: Settings, clock: Clock) -> WebServer:
+    def listening(port: int) -> None:
+        runtime.listening["web"] = port
+        runtime.web_up.set()
+        log.info("web_listening", extra={"host": settings.web.host, "port": port})
+
+    return WebServer(runtime.view, settings.web, clock, listening)
 
 
 async def run(
@@ -306,9 +309,9 @@ async def run(
     _warn_overruns(plan)
     outbox = Outbox(settings.notify.outbox_path)
     history = History(settings.store)
-    await outbox.open()
-    await history.open()
     try:
+        await open_database(("notify", "outbox_path"), settings.notify.outbox_path, outbox.open)
+        await open_database(("store", "path"), settings.store.path, history.open)
         async with sessions(settings, clock, plan) as http:
             bus = LocalBus()
             results = bus.subscribe(ProbeResult, "detector", settings.queue_size)
@@ -316,9 +319,9 @@ async def run(
             series = ProbeSeries(endpoint_catalogue(settings, plan))
             triage = make_triage(settings, clock, http.notify, detector)
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
-            stats, lag, listening = ScheduleStats(), LoopLag(), dict[str, int]()
+            stats, lag, listening, faults = ScheduleStats(), LoopLag(), dict[str, int](), Faults()
             view = LiveView(
-                detector, series, notifier, stats, lag, results, history, clock, listening
+                detector, series, notifier, stats, lag, results, history, clock, listening, faults
             )
             runtime = Runtime(
                 plan,
@@ -333,20 +336,30 @@ async def run(
                 notifier.subscribe(),
                 view,
                 listening,
+                faults=faults,
             )
+            web = web_server(runtime, settings, clock) if settings.web.enabled else None
+            if web is not None:  # first: the surfaces answer while the probes start
+                await bind_web(web, settings)
             log.info(
                 "monitor_started", extra={"endpoints": len(plan.probes), "version": __version__}
             )
             try:
                 async with asyncio.TaskGroup() as tg:
                     tg.create_task(_terminate_when(stop), name="stop-watch")
-                    _start_stages(tg, runtime, settings, clock, http, history)
+                    surfaces = _start_stages(tg, runtime, settings, clock, http, history)
+                    if web is not None:
+                        surfaces.append(("web", web.run))
                     if consumer is not None:
                         tg.create_task(consumer(runtime), name="consumer")
-                    for name, factory in extras:
-                        tg.create_task(factory(), name=name)
+                    supervisor = Supervisor(clock, faults)
+                    for name, factory in [*surfaces, *extras]:
+                        tg.create_task(supervisor.run(name, factory), name=name)
             except* TerminateTaskGroup:
                 pass
+            finally:
+                if web is not None:
+                    await web.close()
             await notifier.drain()  # SIGTERM mid-storm: every queued alert is kept
     finally:
         await outbox.close()

@@ -28,6 +28,7 @@ from monitor.probes.runner import ScheduleStats
 from monitor.store.history import History
 from monitor.store.rollups import MINUTE_S, Rollup
 from monitor.store.series import EndpointSeries, ProbeSeries, VenueSeries
+from monitor.supervise import Faults
 from monitor.view import (
     ActiveAlert,
     Buckets,
@@ -97,6 +98,7 @@ class LiveView:
     history: History
     clock: Clock
     listening: dict[str, int]
+    faults: Faults
 
     async def status(self) -> tuple[VenueHealth, ...]:
         venues = list(self.detector.venues.values())
@@ -160,6 +162,7 @@ class LiveView:
             latency=_counts(stats.latency),
             listening=dict(self.listening),
             deliveries=await self._deliveries(),
+            surface_faults=dict(self.faults.counts),
         )
 
     async def _deliveries(self) -> tuple[DeliveryMetrics, ...]:

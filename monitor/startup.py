@@ -21,9 +21,17 @@ async def open_database(
     try:
         await opener()
     except (OSError, sqlite3.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        problem = f"{path} is a directory" if path.is_dir() else f"cannot use {path}: {reason}"
-        raise setting_error(loc, problem) from None
+        raise setting_error(loc, _file_problem(path, exc)) from None
+
+
+def _file_problem(path: Path, exc: OSError | sqlite3.Error) -> str:
+    if path.is_dir():
+        return f"{path} is a directory"
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"cannot use {path}: {blocker} is not a directory"
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"cannot use {path}: {reason}"
 
 
 def _listen_problem(settings: Settings, exc: OSError) -> ConfigError:

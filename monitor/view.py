@@ -76,6 +76,7 @@ class SelfStats:
     latency: Counts
     listening: Mapping[str, int]  # surface -> port
     deliveries: tuple[DeliveryMetrics, ...]  # per channel
+    surface_faults: Mapping[str, int]  # surface -> faults (each one restarted it)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -118,6 +118,14 @@ class SnapshotCollector(Collector):
             "Probe ticks skipped: venue back-off.",
             value=me.held_ticks,
         )
+        faults = CounterMetricFamily(
+            f"{PREFIX}_surface_faults",
+            "Faults of a surface (web, history, influx), each followed by a restart.",
+            labels=["surface"],
+        )
+        for surface, count in me.surface_faults.items():
+            faults.add_metric([surface], count)
+        yield faults
 
     def _alerts(self) -> Iterator[Metric]:
         firing = GaugeMetricFamily(

@@ -41,6 +41,7 @@ def self_json(me: SelfStats, now_s: float) -> dict[str, Any]:
         "detector_us_per_result": me.detector_us_per_result,
         "sched_lag": me.sched_lag,
         "latency": me.latency,
+        "surface_faults": me.surface_faults,  # surface -> faults, each followed by a restart
         "notifications": me.deliveries,  # per channel: sent, failed, pending, oldest age
     }
 

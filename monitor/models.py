@@ -143,6 +143,9 @@ class TriageInfo:
     summary: str
     model: str | None = None
     analysis: dict[str, Any] | None = None
+    # the model's own answer (incident_type, severity, confidence), kept beside the result
+    # when guardrails let the rules' type or severity stand
+    model_opinion: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

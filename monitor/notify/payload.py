@@ -31,6 +31,7 @@ def triage_json(triage: TriageInfo | None) -> dict[str, Any] | None:
         "summary": triage.summary,
         "model": triage.model,
         "analysis": triage.analysis,
+        "model_opinion": triage.model_opinion,
     }
 
 

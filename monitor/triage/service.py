@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.bounds import Count, Dollars
 from monitor.clock import Clock
 from monitor.models import AlertEvent, AlertKind, Severity, TriageInfo
-from monitor.triage import prompts, rules
+from monitor.triage import guard, prompts, rules
 from monitor.triage.budget import Budget, Price
 from monitor.triage.client import (
     AnalyzeStepSettings,
@@ -52,6 +52,8 @@ class TriageSettings(BaseModel):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     classify: StepSettings = Field(default_factory=StepSettings)
     analyze: AnalyzeStepSettings = Field(default_factory=AnalyzeStepSettings)
+    # the model may raise a severity (one level) only this sure of itself
+    raise_min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.8
     max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 2
     requests_per_minute: Count = 30
     queue_size: Count = 100
@@ -114,16 +116,19 @@ class Triage:
             if info is None:
                 continue
             self._cache[key] = info
-            severity = max(event.severity, info.severity, key=lambda s: s.rank)
-            results.put_nowait(
-                dataclasses.replace(
-                    event,
-                    kind=AlertKind.UPDATED,
-                    triage=info,
-                    severity=severity,
-                    at_s=self._clock.wall(),
-                )
-            )
+            results.put_nowait(self._update(event, info))
+
+    def _update(self, event: AlertEvent, info: TriageInfo) -> AlertEvent:
+        """The follow-up: an UPDATED event; a raised severity names the one it replaces."""
+        raised = info.severity.rank > event.severity.rank
+        return dataclasses.replace(
+            event,
+            kind=AlertKind.UPDATED,
+            triage=info,
+            severity=info.severity if raised else event.severity,
+            previous_severity=event.severity if raised else event.previous_severity,
+            at_s=self._clock.wall(),
+        )
 
     async def _step(
         self,
@@ -153,20 +158,14 @@ class Triage:
         )
         if not isinstance(found, Classification):
             return None
-        floor = rules.severity_floor(event)  # measured evidence: the model may raise, not lower
-        severity = max(floor, found.severity, key=lambda s: s.rank)
+        settings = self._settings
+        info = guard.merge(
+            rules.classify(event), found, settings.classify.model, settings.raise_min_confidence
+        )
         analysis = None
-        if severity.rank >= Severity.HIGH.rank:
+        if info.severity.rank >= Severity.HIGH.rank:
             deep = await self._step(
                 self._settings.analyze, prompts.ANALYZE_INSTRUCTIONS, data, Analysis
             )
             analysis = deep.model_dump() if isinstance(deep, Analysis) else None
-        return TriageInfo(
-            "llm",
-            found.incident_type,
-            severity,
-            found.confidence,
-            found.summary,
-            self._settings.classify.model,
-            analysis,
-        )
+        return dataclasses.replace(info, analysis=analysis)

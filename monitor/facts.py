@@ -56,6 +56,8 @@ class Facts:
     venues_down: tuple[str, ...] | None = None
     loop_lag_ms: float | None = None
     dropped_results: int | None = None
+    maintenance_begin_s: float | None = None  # wall clock: an announced maintenance window
+    maintenance_end_s: float | None = None
     block: str | None = None  # who refuses this host: "CloudFront geo-block"
     next_probe_s: float | None = None  # how long the monitor stays away from the venue
 

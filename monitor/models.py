@@ -90,6 +90,8 @@ class ProbeResult:
     block: str | None = None  # who refuses this host (ACCESS_DENIED): "CloudFront geo-block"
     backoff_s: float | None = None  # the venue's first back-off for this answer (no Retry-After)
     next_probe_s: float | None = None  # how long the monitor stays away after this result
+    maintenance_begin_s: float | None = None  # a maintenance window the venue announces (wall)
+    maintenance_end_s: float | None = None
     origin: Origin = UNKNOWN_ORIGIN
 
     def as_dict(self) -> dict[str, Any]:

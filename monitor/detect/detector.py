@@ -33,7 +33,7 @@ from monitor.detect.spec import (
     Symptom,
     TickInput,
 )
-from monitor.detect.state import AlertBook, AlertState
+from monitor.detect.state import AlertBook, AlertState, Phase
 from monitor.detect.thresholds import DetectSettings
 from monitor.detect.tracker import EndpointTracker, VenueTracker
 from monitor.detect.window import Window
@@ -127,6 +127,8 @@ class Detector:
         venue = self.venues[ep.venue]
         if ep.kind is EndpointKind.TIME and result.clock_offset_s is not None:
             venue.clock_offset_s = result.clock_offset_s
+        elif ep.kind is EndpointKind.STATUS:
+            venue.observe_status(result)
         self._evaluate(ep, venue, result)
 
     def _trusted(self, result: ProbeResult) -> bool:
@@ -193,12 +195,21 @@ class Detector:
         rule, venue, endpoint = key
         for source in self._rules.inhibitors[rule]:
             source_key = self._rules.key(source, venue, endpoint)
-            if self.book.firing(source_key):
+            if self._mutes_now(source, source_key):
                 return True
             lifted_s = self._lifted.get(source_key)
             if lifted_s is not None and started_wall_s is not None and started_wall_s < lifted_s:
                 return True
         return self.silences.covers(rule, venue, endpoint, self._clock.wall())
+
+    def _mutes_now(self, source: RuleSpec, key: AlertKey) -> bool:
+        """Whether the alert `key` of `source` mutes now: firing, and inside its window when
+        its Mutes has one (an announced maintenance silences only within its times)."""
+        state = self.book.get(key)
+        if state is None or state.phase is not Phase.FIRING:
+            return False
+        when = source.inhibits.when
+        return when is None or when(state.facts, self._clock.wall())
 
     def _step(
         self,

@@ -58,7 +58,8 @@ def _state(venue: VenueTracker, firing_rules: set[str], network_down: bool) -> s
         return "maintenance"
     if Rule.EXCHANGE_DOWN in firing_rules or network_down or venue.all_failing:
         return "down"
-    return "degraded" if firing_rules else "up"
+    # an announced maintenance is news, not a symptom: the venue is up until it starts
+    return "degraded" if firing_rules - {Rule.MAINTENANCE_SCHEDULED} else "up"
 
 
 def _latencies(venue: VenueTracker) -> array[float] | list[float]:

@@ -8,6 +8,7 @@ severities and inhibitions, is `monitor.detect.ruleset`.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
 
 from monitor.detect.spec import ResultInput, Symptom, TickInput
@@ -38,6 +39,7 @@ class Rule(enum.StrEnum):
     AUTH_FAILURE = "AUTH_FAILURE"
     KEY_PERMISSIONS = "KEY_PERMISSIONS"
     ACCESS_DENIED = "ACCESS_DENIED"
+    MAINTENANCE_SCHEDULED = "MAINTENANCE_SCHEDULED"
 
 
 RESTRICTED_STATUSES = frozenset({"maintenance", "cancel_only", "post_only", "limit_only"})
@@ -73,6 +75,10 @@ def restricted(seen: ResultInput) -> bool:
 
 def denied_now(seen: ResultInput) -> bool:
     return seen.result.outcome is Outcome.ACCESS_DENIED
+
+
+def announced(seen: ResultInput) -> bool:
+    return seen.result.maintenance_end_s is not None
 
 
 def rate_limited_now(seen: ResultInput) -> bool:
@@ -122,6 +128,35 @@ def maintenance(seen: ResultInput) -> Symptom | None:
             summary = f"venue reports {status}" + (f" ({last.detail})" if last.detail else "")
             return Symptom(summary, Facts(venue_status=status))
     return None
+
+
+def _utc(wall_s: float) -> str:
+    return dt.datetime.fromtimestamp(wall_s, dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def maintenance_scheduled(seen: ResultInput) -> Symptom | None:
+    """A maintenance window the venue announces, from the announcement to the window's end
+    (judged by the wall clock of the result at hand)."""
+    last = seen.venue.announced
+    now_s = seen.result.started_wall_s
+    if last is None or last.maintenance_end_s is None or now_s >= last.maintenance_end_s:
+        return None
+    begin_s = last.maintenance_begin_s or now_s
+    end_s = last.maintenance_end_s
+    when = "under way" if begin_s <= now_s else f"starts in {(begin_s - now_s) / 60:.0f} min"
+    summary = (
+        f"{last.detail or 'maintenance'} announced for {_utc(begin_s)} to {_utc(end_s)} UTC"
+        f" ({when}); outage alerts are silenced inside it"
+    )
+    facts = Facts(
+        venue_status=last.venue_status, maintenance_begin_s=begin_s, maintenance_end_s=end_s
+    )
+    return Symptom(summary, facts)
+
+
+def in_announced_window(facts: Facts, now_s: float) -> bool:
+    begin_s, end_s = facts.maintenance_begin_s, facts.maintenance_end_s
+    return begin_s is not None and end_s is not None and begin_s <= now_s < end_s
 
 
 def rate_limited(seen: ResultInput) -> Symptom | None:

@@ -79,6 +79,23 @@ _VENUE = (
         "the venue announces maintenance or a restricted mode (cancel_only, post_only...)",
     ),
     RuleSpec(
+        Rule.MAINTENANCE_SCHEDULED,
+        Scope.VENUE,
+        OnResult(r.maintenance_scheduled, trigger=r.announced),
+        lambda t: t.maintenance_severity,
+        Incident.MAINTENANCE,
+        (
+            Shown("maintenance_begin_s", "from {}", is_time=True),
+            Shown("maintenance_end_s", "until {}", is_time=True),
+        ),
+        Mutes(
+            scopes=frozenset({Scope.VENUE, Scope.ENDPOINT}),
+            incidents=ENDPOINT_SYMPTOMS,
+            when=r.in_announced_window,
+        ),
+        "the venue announces a maintenance window (OKX, Bybit): outages inside it are silenced",
+    ),
+    RuleSpec(
         Rule.EXCHANGE_DOWN,
         Scope.VENUE,
         OnResult(r.exchange_down, trigger=r.failure),

@@ -113,11 +113,13 @@ class Mutes:
     """The rules a firing alert mutes (inhibition): those named, and every rule of `scopes`
     whose incident type is in `incidents` (any type when `incidents` is None). The muted
     alert must share the muting one's scope key: same venue for a venue rule, same endpoint
-    for an endpoint rule, anywhere for a global one."""
+    for an endpoint rule, anywhere for a global one. `when`: mute only while it holds for the
+    muting alert's facts and the wall clock (e.g. inside an announced window)."""
 
     names: frozenset[str] = frozenset()
     scopes: frozenset[Scope] = frozenset()
     incidents: frozenset[Incident] | None = None
+    when: Callable[[Facts, float], bool] | None = None
 
     def covers(self, spec: RuleSpec) -> bool:
         if spec.name in self.names:

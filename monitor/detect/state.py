@@ -17,6 +17,7 @@ from monitor.clock import Clock
 from monitor.detect.rules import Finding
 from monitor.detect.spec import AlertKey
 from monitor.detect.thresholds import DetectSettings
+from monitor.facts import Facts
 from monitor.models import AlertEvent, AlertKind, Evidence, Severity
 
 
@@ -44,6 +45,7 @@ class AlertState:
     announced: bool = False
     flapping: bool = False
     evidence: Evidence | None = None
+    facts: Facts = dataclasses.field(default_factory=Facts)  # the last finding's
 
 
 class AlertBook:
@@ -78,6 +80,7 @@ class AlertBook:
         state.hits += 1
         state.misses = 0
         state.summary = finding.summary
+        state.facts = finding.facts
         state.last_hit_s = self._clock.monotonic()
         if state.phase is Phase.PENDING:
             if state.hits < finding.for_count:

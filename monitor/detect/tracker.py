@@ -119,6 +119,7 @@ class VenueTracker:
     """A venue's endpoints, and the venue-wide facts the latest results carry."""
 
     __slots__ = (
+        "announced",
         "clock_offset_s",
         "endpoints",
         "is_exchange",
@@ -134,6 +135,15 @@ class VenueTracker:
         self.signing_window_ms = signing_window_ms
         self.endpoints: list[EndpointTracker] = []
         self.clock_offset_s: float | None = None
+        self.announced: ProbeResult | None = None  # the status result announcing maintenance
+
+    def observe_status(self, result: ProbeResult) -> None:
+        """Keep the maintenance window the status endpoint announces, also while it fails
+        (a venue in maintenance may not answer); an answer announcing none clears it."""
+        if result.maintenance_end_s is not None:
+            self.announced = result
+        elif result.outcome.is_success:
+            self.announced = None
 
     @property
     def public(self) -> list[EndpointTracker]:

@@ -61,6 +61,8 @@ class Facts:
     data_seq: str | None = None
     venue_status: str | None = None
     permissions: str | None = None  # a signed endpoint's key permissions: "read,trade"
+    maintenance_begin_s: float | None = None  # an announced maintenance window (wall clock)
+    maintenance_end_s: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ class Interpretation:
     ban_until_s: float | None = None
     auth_problem: str | None = None
     permissions: str | None = None
+    maintenance_begin_s: float | None = None
+    maintenance_end_s: float | None = None
     block: str | None = None  # who refuses this host (ACCESS_DENIED): "CloudFront geo-block"
     backoff_s: float | None = None  # the venue's first back-off for this answer
 
@@ -213,19 +217,35 @@ def codes_for(codes: Mapping[Any, str], problem: str) -> tuple[str, ...]:
 
 
 class MaintenanceWindow(pydantic.BaseModel):
-    """OKX and Bybit publish maintenance as a list of windows, each with a `state`."""
+    """OKX and Bybit publish maintenance as a list of windows, each with a `state` and its
+    `begin` / `end` in ms (strings)."""
 
     state: str
     title: str = ""
+    begin: str = ""
+    end: str = ""
+
+    def window_facts(self, outcome: Outcome, status: str) -> Facts:
+        begin, end = _ms_or_none(self.begin), _ms_or_none(self.end)
+        title = truncate(self.title) if self.title else None
+        return Facts(
+            outcome, title, venue_status=status, maintenance_begin_s=begin, maintenance_end_s=end
+        )
+
+
+def _ms_or_none(text: str) -> float | None:
+    return int(text) / 1000 if text.isdigit() else None
 
 
 def maintenance_facts(windows: list[MaintenanceWindow]) -> Facts:
+    """The ongoing window (maintenance now), else the next announced one (scheduled)."""
     ongoing = [w for w in windows if w.state == "ongoing"]
     if ongoing:
-        title = ongoing[0].title or "maintenance"
-        return Facts(Outcome.MAINTENANCE, truncate(title), venue_status="maintenance")
-    if any(w.state in ("scheduled", "pre_open") for w in windows):
-        return Facts(venue_status="scheduled")
+        facts = ongoing[0].window_facts(Outcome.MAINTENANCE, "maintenance")
+        return dataclasses.replace(facts, detail=facts.detail or "maintenance")
+    ahead = [w for w in windows if w.state in ("scheduled", "pre_open")]
+    if ahead:
+        return min(ahead, key=lambda w: w.begin.zfill(16)).window_facts(Outcome.OK, "scheduled")
     return Facts(venue_status="normal")
 
 
@@ -322,4 +342,6 @@ def interpret(
         rate_used_ratio=hints.rate_used_ratio,
         retry_after_s=hints.retry_after_s,
         permissions=facts.permissions,
+        maintenance_begin_s=facts.maintenance_begin_s,
+        maintenance_end_s=facts.maintenance_end_s,
     )

@@ -38,6 +38,11 @@ class BinanceWire:
     def restricted_status(self, restriction: str, m: Market) -> Answer:
         return Answer(200, {"status": 1, "msg": "system_maintenance"})
 
+    def announced_status(
+        self, begin_s: float, end_s: float, ongoing: bool, m: Market
+    ) -> Answer | None:
+        return None  # the venue announces no windows ahead: only its current state
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"code": -1001, "msg": "System is under maintenance."})
 

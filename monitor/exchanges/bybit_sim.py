@@ -56,12 +56,15 @@ class BybitWire(NoUsageHeaders, PlainLegalBlock):
         return Answer(200, _bybit(m, result))
 
     def restricted_status(self, restriction: str, m: Market) -> Answer:
+        return self.announced_status(m.server_s - 60, m.server_s + 3600, True, m)
+
+    def announced_status(self, begin_s: float, end_s: float, ongoing: bool, m: Market) -> Answer:
         item = {
             "id": "4d95b2a0-587f-11f0-bcc9-56f28c94d6ea",
             "title": "System upgrade",
-            "state": "ongoing",
-            "begin": str(ms(m.server_s - 60)),
-            "end": str(ms(m.server_s + 3600)),
+            "state": "ongoing" if ongoing else "scheduled",
+            "begin": str(ms(begin_s)),
+            "end": str(ms(end_s)),
             "href": "",
             "serviceTypes": [1, 2, 3, 4, 5],
             "product": [1, 2],

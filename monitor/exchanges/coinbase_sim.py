@@ -60,6 +60,11 @@ class CoinbaseWire(NoUsageHeaders, PlainLegalBlock):
             200, _product(status="offline", status_message="maintenance", trading_disabled=True)
         )
 
+    def announced_status(
+        self, begin_s: float, end_s: float, ongoing: bool, m: Market
+    ) -> Answer | None:
+        return None  # the venue announces no windows ahead: only its current state
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"message": "Service under maintenance"})
 

@@ -46,6 +46,11 @@ class KrakenWire(NoUsageHeaders, PlainLegalBlock):
         result = {"status": restriction, "timestamp": iso(int(m.server_s))}
         return Answer(200, {"error": [], "result": result})
 
+    def announced_status(
+        self, begin_s: float, end_s: float, ongoing: bool, m: Market
+    ) -> Answer | None:
+        return None  # the venue announces no windows ahead: only its current state
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"error": ["EService:Unavailable: maintenance"]})
 

@@ -57,14 +57,17 @@ class OkxWire(NoUsageHeaders, PlainLegalBlock):
         return Answer(200, {"code": "0", "msg": "", "data": data})
 
     def restricted_status(self, restriction: str, m: Market) -> Answer:
+        return self.announced_status(m.server_s - 60, m.server_s + 3600, True, m)
+
+    def announced_status(self, begin_s: float, end_s: float, ongoing: bool, m: Market) -> Answer:
         window = {
-            "begin": str(ms(m.server_s - 60)),
-            "end": str(ms(m.server_s + 3600)),
+            "begin": str(ms(begin_s)),
+            "end": str(ms(end_s)),
             "href": "",
             "preOpenBegin": "",
             "scheDesc": "",
             "serviceType": "8",
-            "state": "ongoing",
+            "state": "ongoing" if ongoing else "scheduled",
             "maintType": "1",
             "env": "1",
             "system": "unified",

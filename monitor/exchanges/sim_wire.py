@@ -64,6 +64,13 @@ class VenueWire(Protocol):
         """The status endpoint's body during `maintenance` or `cancel_only`."""
         ...
 
+    def announced_status(
+        self, begin_s: float, end_s: float, ongoing: bool, m: Market
+    ) -> Answer | None:
+        """The status endpoint's body announcing a maintenance window (scheduled, or ongoing);
+        None where the venue publishes no windows ahead of time."""
+        ...
+
     def unavailable(self, m: Market) -> Answer: ...
 
     def server_error(self, status: int, m: Market) -> Answer: ...

@@ -180,6 +180,8 @@ class HttpProbe:
             venue_status=verdict.venue_status,
             auth_problem=verdict.auth_problem,
             key_permissions=verdict.permissions,
+            maintenance_begin_s=verdict.maintenance_begin_s,
+            maintenance_end_s=verdict.maintenance_end_s,
             block=verdict.block,
             backoff_s=verdict.backoff_s,
             origin=self._origin,

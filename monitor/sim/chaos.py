@@ -12,6 +12,9 @@ from typing import Literal
 
 import pydantic
 
+from monitor.exchanges import EndpointKind
+from monitor.exchanges.sim_wire import Answer, Market, VenueWire
+
 
 class ChaosKind(enum.StrEnum):
     HEALTHY = "healthy"
@@ -34,6 +37,8 @@ class ChaosKind(enum.StrEnum):
     GEO_BLOCK = "geo_block"  # CloudFront's 403 "configured to block access from your country"
     WAF_BLOCK = "waf_block"  # Cloudflare's 403 "Access denied" page, error 1020
     LEGAL_BLOCK = "legal_block"  # HTTP 451 in the venue's words (Binance: restricted location)
+    # announced `starts_in_s` ahead (OKX, Bybit), then maintenance for `window_s`
+    SCHEDULED_MAINTENANCE = "scheduled_maintenance"
 
 
 class ChaosRule(pydantic.BaseModel):
@@ -51,6 +56,8 @@ class ChaosRule(pydantic.BaseModel):
     clock_ms: float = 800.0
     size_bytes: int = pydantic.Field(default=2 * 1024 * 1024, ge=1)
     problem: Literal["key", "signature", "ip", "permission", "timestamp", "nonce"] = "key"
+    starts_in_s: float = pydantic.Field(default=30.0, ge=0)
+    window_s: float = pydantic.Field(default=30.0, gt=0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -93,3 +100,17 @@ class ChaosBoard:
 
     def snapshot(self) -> list[ChaosRule]:
         return [active.rule for active in self._rules.values()]
+
+
+def scheduled_answer(wire: VenueWire, kind: EndpointKind, active: ActiveRule, m: Market) -> Answer:
+    """A SCHEDULED_MAINTENANCE venue: its status endpoint announces the window (where the
+    venue publishes windows); inside the window it is in maintenance; after it, healthy."""
+    begin_s = active.since_wall_s + active.rule.starts_in_s
+    end_s = begin_s + active.rule.window_s
+    inside = begin_s <= m.server_s < end_s
+    if kind is EndpointKind.STATUS:
+        announced = wire.announced_status(begin_s, end_s, inside, m)
+        if announced is not None and m.server_s < end_s:
+            return announced
+        return wire.restricted_status("maintenance", m) if inside else wire.ok(kind, m)
+    return wire.unavailable(m) if inside else wire.ok(kind, m)

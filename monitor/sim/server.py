@@ -17,7 +17,7 @@ from monitor.clock import Clock
 from monitor.exchanges import EXCHANGES, Endpoint, EndpointKind, ExchangeProfile
 from monitor.exchanges.sim_wire import Answer, Incoming, Market, SimKeys, VenueWire, make_keys
 from monitor.sim import blocks
-from monitor.sim.chaos import ActiveRule, ChaosBoard, ChaosKind, ChaosRule
+from monitor.sim.chaos import ActiveRule, ChaosBoard, ChaosKind, ChaosRule, scheduled_answer
 
 _SEQ_EPOCH_S = 1_700_000_000.0
 # Chaos that leaves a signed request to be judged by its signature (the rest answer as usual).
@@ -211,6 +211,8 @@ class SimVenue:
             if ep.kind is EndpointKind.STATUS:
                 return wire.restricted_status(kind.value, m)
             return wire.unavailable(m) if kind is ChaosKind.MAINTENANCE else wire.ok(ep.kind, m)
+        if kind is ChaosKind.SCHEDULED_MAINTENANCE:
+            return scheduled_answer(wire, ep.kind, active, m)
         if kind is ChaosKind.HTTP_5XX and self._rng.random() < rule.ratio:
             return wire.server_error(rule.status, m)
         if kind is ChaosKind.RATE_LIMIT:

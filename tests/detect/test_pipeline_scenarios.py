@@ -145,6 +145,16 @@ SOFT = [
         Severity.CRITICAL,
     ),
     (ChaosRule(venue="coinbase", kind=ChaosKind.MAINTENANCE), "MAINTENANCE/coinbase", Severity.LOW),
+    (
+        ChaosRule(venue="okx", kind=ChaosKind.SCHEDULED_MAINTENANCE, starts_in_s=600),
+        "MAINTENANCE_SCHEDULED/okx",
+        Severity.LOW,
+    ),
+    (
+        ChaosRule(venue="bybit", kind=ChaosKind.SCHEDULED_MAINTENANCE, starts_in_s=600),
+        "MAINTENANCE_SCHEDULED/bybit",
+        Severity.LOW,
+    ),
     (ChaosRule(venue="kraken", kind=ChaosKind.CANCEL_ONLY), "MAINTENANCE/kraken", Severity.LOW),
     (
         ChaosRule(venue="binance", endpoint="time", kind=ChaosKind.CLOCK_DRIFT, clock_ms=800),
@@ -220,3 +230,12 @@ async def test_latency_spike_after_a_baseline() -> None:
         await h.expect(AlertKind.FIRING, "LATENCY_SPIKE/binance/depth", within_s=20)
         await h.expect(AlertKind.RESOLVED, "LATENCY_SPIKE/binance/depth", within_s=20)
         assert h.fired() == ["LATENCY_SPIKE/binance/depth"]
+
+
+async def test_scheduled_maintenance_is_announced_and_its_window_stays_quiet() -> None:
+    rule = ChaosRule(venue="okx", kind=ChaosKind.SCHEDULED_MAINTENANCE, starts_in_s=1, window_s=2)
+    async with pipeline() as h:
+        await h.sim.apply(rule)
+        await h.expect(AlertKind.FIRING, "MAINTENANCE_SCHEDULED/okx")
+        await h.expect(AlertKind.RESOLVED, "MAINTENANCE_SCHEDULED/okx")  # the window is over
+        assert set(h.fired()) <= {"MAINTENANCE_SCHEDULED/okx", "MAINTENANCE/okx"}

@@ -82,6 +82,7 @@ def test_inhibition_derives_to_the_former_hand_written_table() -> None:
         Rule.LOCAL_NETWORK: frozenset(set(Rule) - {Rule.LOCAL_NETWORK, Rule.MONITOR_DEGRADED}),
         Rule.MAINTENANCE: frozenset(failures | {Rule.EXCHANGE_DOWN}),
         Rule.ACCESS_DENIED: frozenset(failures | {Rule.EXCHANGE_DOWN}),
+        Rule.MAINTENANCE_SCHEDULED: frozenset(failures | {Rule.EXCHANGE_DOWN}),  # in its window
         Rule.EXCHANGE_DOWN: frozenset(failures),
         Rule.CONSECUTIVE_FAILURES: frozenset({Rule.ERROR_RATE}),
         Rule.EXCHANGE_ERROR: frozenset({Rule.ERROR_RATE}),

@@ -150,7 +150,21 @@ CASES: list[tuple[str, str, bytes, int, dict[str, str], Outcome, dict[str, Any]]
         200,
         {},
         Outcome.MAINTENANCE,
-        {"venue_status": "maintenance"},
+        {"venue_status": "maintenance", "maintenance_end_s": 1672823520.0},
+    ),
+    (
+        "okx",
+        "status",
+        body("okx/system_status_scheduled.json"),
+        200,
+        {},
+        Outcome.OK,
+        {
+            "venue_status": "scheduled",
+            "detail": "Trading account system upgrade (in batches of accounts)",
+            "maintenance_begin_s": 1672823400.0,
+            "maintenance_end_s": 1672823520.0,
+        },
     ),
     (
         "okx",
@@ -190,6 +204,20 @@ CASES: list[tuple[str, str, bytes, int, dict[str, str], Outcome, dict[str, Any]]
         {},
         Outcome.OK,
         {"venue_status": "normal"},
+    ),
+    (
+        "bybit",
+        "status",
+        body("bybit/system_status_scheduled.json"),
+        200,
+        {},
+        Outcome.OK,
+        {
+            "venue_status": "scheduled",
+            "detail": "t06",
+            "maintenance_begin_s": 1751596902.0,
+            "maintenance_end_s": 1751597011.0,
+        },
     ),
     (
         "bybit",

@@ -157,6 +157,11 @@ class GeminiWire(NoUsageHeaders, PlainLegalBlock):
     def restricted_status(self, restriction: str, m: Market) -> Answer:
         return self.unavailable(m)  # no status endpoint: maintenance answers 503
 
+    def announced_status(
+        self, begin_s: float, end_s: float, ongoing: bool, m: Market
+    ) -> Answer | None:
+        return None  # the venue announces no windows ahead: only its current state
+
     def unavailable(self, m: Market) -> Answer:
         return _error(503, "Maintenance", "The exchange is down for maintenance")
 

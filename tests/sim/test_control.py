@@ -80,6 +80,13 @@ def test_timeline_cues_end_before_start_and_demo_timeline_loads() -> None:
     }
 
 
+def test_demo_timeline_shows_a_scheduled_maintenance() -> None:
+    demo = builtin_timeline()
+    (step,) = [s for s in demo.steps if s.kind is ChaosKind.SCHEDULED_MAINTENANCE]
+    assert step.at_s + step.starts_in_s + step.window_s <= step.at_s + (step.duration_s or 0)
+    assert step.at_s + (step.duration_s or 0) <= (demo.repeat_s or 0)
+
+
 def test_demo_timeline_shows_an_access_block() -> None:
     demo = builtin_timeline()
     blocked = [s for s in demo.steps if s.kind is ChaosKind.GEO_BLOCK]

@@ -16,7 +16,8 @@ from monitor.app import make_detector
 from monitor.bus.local import LocalBus
 from monitor.exchanges import EndpointKind
 from monitor.models import AlertEvent, Outcome, ProbeResult
-from monitor.probes.plan import ProbePlan, build_plan
+from monitor.probes.kinds import build_plan
+from monitor.probes.plan import ProbePlan
 from monitor.settings import Settings
 
 

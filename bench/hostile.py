@@ -31,7 +31,8 @@ from monitor.clock import SystemClock
 from monitor.models import Outcome
 from monitor.probes.body import BodyLimits
 from monitor.probes.http import HttpProbe
-from monitor.probes.plan import Plan, ProbePlan, build_plan
+from monitor.probes.kinds import build_plan
+from monitor.probes.plan import Plan, ProbePlan
 from monitor.settings import Settings
 from monitor.sim.hostile import UNRESOLVABLE_URL, Hostile
 

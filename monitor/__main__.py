@@ -24,7 +24,8 @@ from rich.console import Console
 
 from monitor import app, console, dashboard, logs
 from monitor.clock import Clock, SystemClock
-from monitor.probes.plan import budget_overruns, build_plan
+from monitor.probes.kinds import build_plan
+from monitor.probes.plan import budget_overruns
 from monitor.settings import ConfigError, Settings, load_settings
 from monitor.sim.control import control_app
 from monitor.sim.server import SimCluster

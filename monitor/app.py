@@ -25,20 +25,20 @@ from monitor.detect.health import health
 from monitor.detect.ruleset import RULES
 from monitor.detect.spec import RuleBook
 from monitor.detect.thresholds import Thresholds
-from monitor.exchanges import EXCHANGES, EndpointKind
+from monitor.exchanges import EXCHANGES
 from monitor.live_view import LiveView
 from monitor.models import AlertEvent, ProbeResult, SelfHealth
 from monitor.notify import build_channels
 from monitor.notify.base import SinkContext
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
+from monitor.probes.base import ProbeContext
 from monitor.probes.body import BodyLimits
-from monitor.probes.control import TcpProbe
 from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag, SelfHealthReporter, loop_lag_ticker
-from monitor.probes.http import HttpProbe
-from monitor.probes.plan import Plan, budget_overruns, build_plan
-from monitor.probes.runner import Gate, Probe, ScheduleStats, probe_loop
+from monitor.probes.kinds import build_plan, probe_tasks
+from monitor.probes.plan import Plan, budget_overruns
+from monitor.probes.runner import Gate, ScheduleStats
 from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
@@ -137,6 +137,24 @@ def make_gate(settings: Settings, plan: Plan) -> Gate:
     )
 
 
+def probe_context(
+    settings: Settings, runtime: Runtime, clock: Clock, http: Sessions
+) -> ProbeContext:
+    """What every probe kind's tasks share."""
+    return ProbeContext(
+        clock=clock,
+        origin=settings.origin,
+        gate=make_gate(settings, runtime.plan),
+        bus=runtime.bus,
+        lag=runtime.lag,
+        stats=runtime.stats,
+        feedback=VenueFeedback(),
+        warm=http.warm,
+        cold=http.cold,
+        limits=BodyLimits(settings.body_max_bytes, settings.body_max_ratio),
+    )
+
+
 def endpoint_catalogue(settings: Settings, plan: Plan) -> list[EndpointInfo]:
     """What the detector is told of each planned endpoint."""
     out = []
@@ -228,22 +246,12 @@ def _start_stages(
     history: History,
 ) -> list[Extra]:
     """Start the stages; return the surfaces (history, InfluxDB) to run under supervision."""
-    gate = make_gate(settings, runtime.plan)
     bus = runtime.bus
     reporter = SelfHealthReporter(settings.origin, clock, runtime.stats, bus)
     ticker = loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s, reporter)
     tg.create_task(ticker, name="loop-lag")
-    feedback = VenueFeedback()
-    for p in runtime.plan.probes:
-        session = http.cold if p.fresh_connection else http.warm
-        limits = BodyLimits(settings.body_max_bytes, settings.body_max_ratio)
-        probe: Probe = (
-            TcpProbe(p, clock, settings.origin)
-            if p.kind is EndpointKind.CONTROL
-            else HttpProbe(p, session, clock, limits, feedback, settings.origin)
-        )
-        loop = probe_loop(probe, clock, gate, bus, runtime.lag, runtime.stats, feedback)
-        tg.create_task(loop, name=f"probe:{p.endpoint_id}")
+    for name, factory in probe_tasks(runtime.plan, probe_context(settings, runtime, clock, http)):
+        tg.create_task(factory(), name=name)
     tg.create_task(detector_loop(runtime.detector, runtime.results, clock), name="detector")
     health_feed = bus.subscribe(SelfHealth, "detector-health", HEALTH_QUEUE)
     tick = detector_ticker(runtime.detector, health_feed, clock, settings.detect.tick_s)

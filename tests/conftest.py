@@ -15,7 +15,7 @@ from aioresponses import core as aioresponses_core
 
 from monitor.app import Sessions, sessions
 from monitor.clock import SystemClock
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.settings import Settings
 from monitor.sim.server import SimCluster
 from tests.fakes import FakeClock

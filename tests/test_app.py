@@ -9,7 +9,7 @@ from pathlib import Path
 from monitor import app
 from monitor.clock import SystemClock
 from monitor.models import AlertEvent, AlertKind, Origin, Outcome, ProbeResult, SelfHealth
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.settings import NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster

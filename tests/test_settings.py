@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from monitor.exchanges import EXCHANGES
-from monitor.probes.plan import budget_overruns, build_plan
+from monitor.probes.kinds import build_plan
+from monitor.probes.plan import budget_overruns
 from monitor.settings import ConfigError, load_settings
 
 

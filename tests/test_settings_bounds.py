@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.settings import ConfigError, Settings, load_settings
 
 

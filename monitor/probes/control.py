@@ -1,15 +1,23 @@
-"""The control target: a TCP connect to a well-known address (MONITOR_CONTROL_TARGET), run on
-the probe schedule. It is a witness, not a target: it raises no alert of its own, and its
-failure is what tells LOCAL_NETWORK that venues timing out mean our own network."""
+"""The `tcp` probe kind, the control target: a TCP connect to a well-known address
+(MONITOR_CONTROL_TARGET), run on the probe schedule. It is a witness, not a target: it raises
+no alert of its own, and its failure is what tells LOCAL_NETWORK that venues timing out mean
+our own network."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Sequence
 
 from monitor.clock import Clock
+from monitor.exchanges import EndpointKind
+from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.models import UNKNOWN_ORIGIN, Origin, Outcome, ProbeResult
+from monitor.probes.base import ProbeContext, Task
 from monitor.probes.failures import classify_failure
-from monitor.probes.plan import ProbePlan
+from monitor.probes.plan import KindPlan, ProbePlan
+from monitor.probes.runner import scheduled_tasks
+from monitor.settings import CONTROL_VENUE, Settings
 
 
 def host_port(target: str) -> tuple[str, int]:
@@ -61,3 +69,41 @@ class TcpProbe:
             fresh_connection=True,
             origin=self._origin,
         )
+
+
+def control_entries(settings: Settings) -> KindPlan:
+    """The control target's TCP connect, on the global schedule, when one is configured."""
+    target = settings.control_target
+    if target is None:
+        return KindPlan((), {})
+    probe = ProbePlan(
+        endpoint_id=f"{CONTROL_VENUE}.control",
+        venue=CONTROL_VENUE,
+        endpoint="control",
+        url=f"tcp://{target}",
+        method="CONNECT",
+        interval_s=settings.interval_s,
+        timeout_s=settings.timeout_s,
+        fresh_connection=True,
+        weight=1,
+        offset_s=0.0,
+        kind=EndpointKind.CONTROL,
+        interpret=functools.partial(interpret_http, HttpCheck()),  # it reads no HTTP answer
+    )
+    return KindPlan((probe,), {})
+
+
+class TcpKind:
+    """A TCP connect on a fixed schedule: one `TcpProbe` in one `probe_loop` per entry."""
+
+    name = "tcp"
+    records: tuple[type, ...] = (ProbeResult,)
+
+    def plan(self, settings: Settings) -> KindPlan:
+        return control_entries(settings)
+
+    def tasks(self, entries: Sequence[ProbePlan], ctx: ProbeContext) -> list[Task]:
+        return scheduled_tasks(entries, ctx, lambda plan: TcpProbe(plan, ctx.clock, ctx.origin))
+
+
+TCP = TcpKind()

@@ -1,23 +1,27 @@
-"""One HTTP probe: request under a deadline, capped body read, secrets scrubbed, venue
-interpretation."""
+"""The `http` probe kind: one HTTP probe is a request under a deadline, a capped body read,
+secrets scrubbed, the venue's interpretation; each planned endpoint runs in its own
+fixed-rate `probe_loop`."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import aiohttp
 
 from monitor.clock import Clock
 from monitor.exchanges import Interpretation
 from monitor.models import UNKNOWN_ORIGIN, Origin, Outcome, ProbeResult
+from monitor.probes.base import ProbeContext, Task
 from monitor.probes.body import Body, BodyLimits, read_body
 from monitor.probes.failures import classify_failure
 from monitor.probes.feedback import ClockOffsets
-from monitor.probes.plan import ProbePlan
+from monitor.probes.plan import KindPlan, ProbePlan, http_entries
+from monitor.probes.runner import scheduled_tasks
 from monitor.probes.tracing import PhaseTimer
 from monitor.secrets import Scrubber
+from monitor.settings import Settings
 
 
 class HttpProbe:
@@ -186,3 +190,24 @@ class HttpProbe:
             backoff_s=verdict.backoff_s,
             origin=self._origin,
         )
+
+
+class HttpKind:
+    """Requests on a fixed schedule: one `HttpProbe` in one `probe_loop` per endpoint, on the
+    warm session or, for `fresh_connection` endpoints, the cold one."""
+
+    name = "http"
+    records: tuple[type, ...] = (ProbeResult,)
+
+    def plan(self, settings: Settings) -> KindPlan:
+        return http_entries(settings)
+
+    def tasks(self, entries: Sequence[ProbePlan], ctx: ProbeContext) -> list[Task]:
+        def probe(plan: ProbePlan) -> HttpProbe:
+            session = ctx.cold if plan.fresh_connection else ctx.warm
+            return HttpProbe(plan, session, ctx.clock, ctx.limits, ctx.feedback, ctx.origin)
+
+        return scheduled_tasks(entries, ctx, probe)
+
+
+HTTP = HttpKind()

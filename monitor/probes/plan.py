@@ -1,4 +1,8 @@
-"""Settings -> the list of probes to run. Pure: no I/O, no loop."""
+"""Settings -> the list of probes to run. Pure: no I/O, no loop.
+
+`assemble_plan` joins the entries of every probe kind (see monitor/probes/base.py); the rest
+of this module is the `http` kind's entries: each venue's public endpoints, its signed account
+endpoint when it has credentials, and each generic HTTP target."""
 
 from __future__ import annotations
 
@@ -6,18 +10,16 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from monitor.exchanges import EXCHANGES, EndpointKind, ExchangeProfile, Interpretation
 from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.exchanges.signing import KeyMaterial, SignedRequest
 from monitor.secrets import secret_values
-from monitor.settings import (
-    CONTROL_VENUE,
-    ConfigError,
-    ProbeOptions,
-    Settings,
-    TargetSettings,
-)
+from monitor.settings import ConfigError, ProbeOptions, Settings, TargetSettings
+
+if TYPE_CHECKING:
+    from monitor.probes.base import ProbeKind
 
 Interpreter = Callable[[int, Mapping[str, str], bytes, float], Interpretation]
 
@@ -47,12 +49,25 @@ class ProbePlan:
     use_server_time: bool = False  # sign with our clock corrected by the venue's offset
     # Every configured secret, scrubbed from anything the target says back (an echoed key).
     scrub: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+    probe_kind: str = "http"  # the kind (in PROBE_KINDS) that planned and runs it
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KindPlan:
+    """One probe kind's share of the plan."""
+
+    probes: tuple[ProbePlan, ...]
+    budgets_per_min: Mapping[str, int]  # venue -> request budget (weight units) per minute
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Plan:
     probes: tuple[ProbePlan, ...]
     budgets_per_min: Mapping[str, int]  # venue -> request budget (weight units) per minute
+
+    def entries(self, kind: str) -> tuple[ProbePlan, ...]:
+        """The probes of one kind, in plan order."""
+        return tuple(p for p in self.probes if p.probe_kind == kind)
 
 
 def _pick(layers: tuple[ProbeOptions, ...], field: str, default: float | bool) -> float | bool:
@@ -152,24 +167,6 @@ def _target_probe(settings: Settings, target: TargetSettings) -> ProbePlan:
     )
 
 
-def _control_probe(settings: Settings, target: str) -> ProbePlan:
-    """The control target's TCP connect (monitor.probes.control), on the global schedule."""
-    return ProbePlan(
-        endpoint_id=f"{CONTROL_VENUE}.control",
-        venue=CONTROL_VENUE,
-        endpoint="control",
-        url=f"tcp://{target}",
-        method="CONNECT",
-        interval_s=settings.interval_s,
-        timeout_s=settings.timeout_s,
-        fresh_connection=True,
-        weight=1,
-        offset_s=0.0,
-        kind=EndpointKind.CONTROL,
-        interpret=functools.partial(interpret_http, HttpCheck()),  # it reads no HTTP answer
-    )
-
-
 def _check_timeouts(probes: list[ProbePlan]) -> None:
     """A timeout longer than the interval lets a hanging target hold its schedule hostage."""
     for p in probes:
@@ -180,8 +177,8 @@ def _check_timeouts(probes: list[ProbePlan]) -> None:
             )
 
 
-def build_plan(settings: Settings) -> Plan:
-    """Raises ConfigError for a probe whose effective timeout exceeds its interval."""
+def http_entries(settings: Settings) -> KindPlan:
+    """The `http` kind's probes, venue by venue, then the targets."""
     probes: list[ProbePlan] = []
     budgets: dict[str, int] = {}
     for venue in settings.enabled_exchanges:
@@ -195,8 +192,18 @@ def build_plan(settings: Settings) -> Plan:
         probes.append(_target_probe(settings, target))
         if target.budget_per_min is not None:
             budgets[target.name] = target.budget_per_min
-    if settings.control_target is not None:
-        probes.append(_control_probe(settings, settings.control_target))
+    return KindPlan(tuple(probes), budgets)
+
+
+def assemble_plan(settings: Settings, kinds: Mapping[str, ProbeKind]) -> Plan:
+    """Every kind's entries, each stamped with its kind, spread in time and told every secret
+    to scrub. Raises ConfigError for a probe whose effective timeout exceeds its interval."""
+    probes: list[ProbePlan] = []
+    budgets: dict[str, int] = {}
+    for name, kind in kinds.items():
+        part = kind.plan(settings)
+        probes.extend(dataclasses.replace(p, probe_kind=name) for p in part.probes)
+        budgets.update(part.budgets_per_min)
     _check_timeouts(probes)
     secrets = secret_values(settings)
     spread = tuple(

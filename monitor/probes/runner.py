@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import math
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from aiolimiter import AsyncLimiter
@@ -17,6 +19,7 @@ from aiolimiter import AsyncLimiter
 from monitor.bus.base import Publisher
 from monitor.clock import Clock
 from monitor.models import ProbeResult
+from monitor.probes.base import ProbeContext, Task
 from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag
 from monitor.probes.histogram import Histogram
@@ -95,3 +98,18 @@ async def probe_loop(
         following = next_tick(start, interval, k + 1, clock.monotonic())
         stats.missed_ticks += following - (k + 1)
         k = following
+
+
+def scheduled_tasks(
+    entries: Sequence[ProbePlan], ctx: ProbeContext, make: Callable[[ProbePlan], Probe]
+) -> list[Task]:
+    """One fixed-rate `probe_loop` per entry, each running the probe `make` gives it."""
+    return [
+        (
+            f"probe:{p.endpoint_id}",
+            functools.partial(
+                probe_loop, make(p), ctx.clock, ctx.gate, ctx.bus, ctx.lag, ctx.stats, ctx.feedback
+            ),
+        )
+        for p in entries
+    ]

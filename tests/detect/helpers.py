@@ -20,7 +20,8 @@ from monitor.models import (
     SelfHealth,
     SubscriberDrops,
 )
-from monitor.probes.plan import ProbePlan, build_plan
+from monitor.probes.kinds import build_plan
+from monitor.probes.plan import ProbePlan
 from monitor.settings import Settings
 from tests.fakes import FakeClock
 

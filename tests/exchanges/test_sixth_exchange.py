@@ -48,7 +48,7 @@ from monitor.exchanges.sim_wire import (
 from monitor.models import Outcome, ProbeResult
 from monitor.probes.body import BodyLimits
 from monitor.probes.http import HttpProbe
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.settings import Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster

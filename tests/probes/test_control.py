@@ -9,7 +9,7 @@ from monitor.clock import SystemClock
 from monitor.exchanges import EndpointKind
 from monitor.models import Outcome
 from monitor.probes.control import TcpProbe
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.settings import Settings
 
 

@@ -20,7 +20,7 @@ from monitor.exchanges.base import DETAIL_MAX_CHARS
 from monitor.models import ProbeResult
 from monitor.probes.body import BodyLimits
 from monitor.probes.http import HttpProbe
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.secrets import REDACTED, Scrubber, secret_values
 from monitor.settings import Settings
 

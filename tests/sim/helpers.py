@@ -8,7 +8,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.models import ProbeResult
 from monitor.probes.body import BodyLimits
 from monitor.probes.http import HttpProbe
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.settings import Settings
 from monitor.sim.server import SimCluster
 from monitor.sim.wiring import point_at_sim

@@ -1,8 +1,8 @@
 """`make bench`: the real service (probes, detector, notifier with a local webhook receiver,
 metrics on) against nginx answering after 50 ms, the monitor pinned to core 0 and the target
-to core 1; then what the surfaces cost a loaded monitor (`bench/surfaces.py`) and the hostile
-targets (`bench/hostile.py`), both also runnable alone. Writes bench/results/latest.json and
-latest.md.
+to core 1; then the durability of a 1,000-alert storm (`bench/storm.py`), what the surfaces
+cost a loaded monitor (`bench/surfaces.py`) and the hostile targets (`bench/hostile.py`), each
+also runnable alone. Writes bench/results/latest.json and latest.md.
 
     python -m bench.run [--sizes 1000,5000,10000] [--seconds 20] [--smoke]
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from bench import hostile, surfaces
+from bench import hostile, storm, surfaces
 from bench.nginx import nginx
 from bench.service import diff_quantile, free_port, service, write_config
 from bench.time_to_alert import time_to_webhook
@@ -126,6 +126,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"Time to first webhook after a hard outage ({name}): "
             f"p50 {trial['p50_s']} s, p99 {trial['p99_s']} s over {trial['trials']}"
         )
+    if report.get("storm"):
+        lines += ["", storm.markdown(report["storm"]).rstrip("\n")]
     if report.get("surfaces"):
         lines += ["", surfaces.markdown(report["surfaces"]).rstrip("\n")]
     if report.get("hostile"):
@@ -157,6 +159,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
     if args.trials:
         report["time_to_webhook"] = await time_to_webhook(root, args.trials)
+    if args.storm:
+        report["storm"] = await storm.run(storm.parser().parse_args([]))
     if args.surfaces:
         options = surfaces.parser().parse_args(args.surfaces_args)
         report["surfaces"] = await surfaces.main(options)
@@ -178,6 +182,7 @@ if __name__ == "__main__":
     parser.add_argument("--flood-high", type=int, default=12000)
     parser.add_argument("--flood-resolution", type=int, default=250)
     parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--storm", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--surfaces", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument(
         "--surfaces-args", type=str.split, default=[], help='for bench.surfaces, e.g. "--hours 1"'

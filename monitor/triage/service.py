@@ -2,8 +2,8 @@
 
 Every event first gets the rule-based classification, at once. FIRING and UPDATED events are
 then queued for the LLM (cheap model: classification; strong model: deep analysis for HIGH
-and CRITICAL); its result is put on the results queue as an UPDATED event of the same
-fingerprint: a record like any other, never a call back into the notifier. A cache
+and CRITICAL); each result is put on the results queue as soon as it is ready, as an UPDATED
+event of the same fingerprint: a record like any other, never a call back into the notifier. A cache
 (fingerprint + evidence hash) and the queue's pending set avoid paying twice; the LLM has its
 own concurrency and request-rate caps and a budget.
 """
@@ -110,13 +110,34 @@ class Triage:
             event = await self._queue.get()
             key = evidence_key(event)
             try:
-                info = await self._triage(event)
+                await self._triage(event, key, results)
             finally:
                 self._pending.discard(key)
-            if info is None:
-                continue
-            self._cache[key] = info
-            results.put_nowait(self._update(event, info))
+
+    async def _triage(
+        self, event: AlertEvent, key: tuple[str, str], results: asyncio.Queue[AlertEvent]
+    ) -> None:
+        """Two follow-ups, each as soon as it is ready: the classification, then (HIGH and
+        CRITICAL) the analysis. Each step is bounded by its own deadline."""
+        data = prompts.incident_data(event, self._context())
+        found = await self._step(
+            self._settings.classify, prompts.CLASSIFY_INSTRUCTIONS, data, Classification
+        )
+        if not isinstance(found, Classification):
+            return
+        settings = self._settings
+        info = guard.merge(
+            rules.classify(event), found, settings.classify.model, settings.raise_min_confidence
+        )
+        self._cache[key] = info
+        classified = self._update(event, info)
+        results.put_nowait(classified)
+        if info.severity.rank < Severity.HIGH.rank:
+            return
+        deep = await self._step(settings.analyze, prompts.ANALYZE_INSTRUCTIONS, data, Analysis)
+        if isinstance(deep, Analysis):
+            analysed = dataclasses.replace(info, analysis=deep.model_dump())
+            results.put_nowait(self._update(classified, analysed))
 
     def _update(self, event: AlertEvent, info: TriageInfo) -> AlertEvent:
         """The follow-up: an UPDATED event; a raised severity names the one it replaces."""
@@ -150,22 +171,3 @@ class Triage:
             return None
         self.budget.record(done.model, done.prompt_tokens, done.completion_tokens)
         return done.value
-
-    async def _triage(self, event: AlertEvent) -> TriageInfo | None:
-        data = prompts.incident_data(event, self._context())
-        found = await self._step(
-            self._settings.classify, prompts.CLASSIFY_INSTRUCTIONS, data, Classification
-        )
-        if not isinstance(found, Classification):
-            return None
-        settings = self._settings
-        info = guard.merge(
-            rules.classify(event), found, settings.classify.model, settings.raise_min_confidence
-        )
-        analysis = None
-        if info.severity.rank >= Severity.HIGH.rank:
-            deep = await self._step(
-                self._settings.analyze, prompts.ANALYZE_INSTRUCTIONS, data, Analysis
-            )
-            analysis = deep.model_dump() if isinstance(deep, Analysis) else None
-        return dataclasses.replace(info, analysis=analysis)

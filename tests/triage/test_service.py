@@ -99,17 +99,34 @@ async def test_first_notification_is_not_held_by_a_hanging_llm(tmp_path: Path) -
 async def test_llm_result_follows_as_an_update_of_the_same_alert(tmp_path: Path) -> None:
     async with pipeline(tmp_path, ok(CLASSIFIED), ok(ANALYSIS)) as (notifier, seen, fake):
         await notifier.accept(event())
-        first, update = await seen.next(), await seen.next()
+        first, update, analysed = await seen.next(), await seen.next(), await seen.next()
         assert [r["model"] for r in fake.requests] == ["cheap", "strong"]
         await notifier.accept(event())  # same evidence again: cached, no new call
         await seen.next()
         assert len(fake.requests) == 2
     assert first["triage"]["source"] == "rules"
     assert update["kind"] == "updated" and update["fingerprint"] == first["fingerprint"]
-    triage = update["triage"]
+    assert update["triage"]["analysis"] is None  # the classification, on its own
+    triage = analysed["triage"]
+    assert analysed["kind"] == "updated" and analysed["fingerprint"] == first["fingerprint"]
     assert triage["source"] == "llm" and triage["model"] == "cheap"
     assert triage["analysis"]["root_causes"][0]["cause"] == "okx API gateway down"
     assert triage["analysis"]["measured"] and triage["analysis"]["hypotheses"]
+
+
+async def test_the_classification_does_not_wait_for_the_analysis(tmp_path: Path) -> None:
+    """Fails before: the classification went out only with the analysis (8-13 s, then 32-68 s)."""
+    slow = {"analyze": AnalyzeStepSettings(model="strong", deadline_s=600, max_tokens=800)}
+    async with pipeline(tmp_path, ok(CLASSIFIED), Answer(200, HANG), **slow) as (
+        notifier,
+        seen,
+        fake,
+    ):
+        await notifier.accept(event())
+        await seen.next()
+        update = await seen.next()  # the analysis call hangs up to its 600 s deadline
+        assert fake.requests[0]["model"] == "cheap"
+    assert update["triage"]["source"] == "llm" and update["triage"]["analysis"] is None
 
 
 async def test_injected_instructions_cannot_lower_the_severity(tmp_path: Path) -> None:

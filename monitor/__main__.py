@@ -34,6 +34,8 @@ from monitor.sim.wiring import point_at_sim
 from monitor.web.snapshots import dashboard_snapshot
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+DISPLAYS = ("demo", "dashboard")  # commands that draw on the terminal
+LOG_FILE_HELP = "log here (default on a terminal: exchange-monitor-<command>.log in the temp dir)"
 log = logging.getLogger("monitor")
 
 
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=None, help="stop after N seconds")
     demo.add_argument("--timeline", type=Path, default=None, help="chaos timeline (TOML)")
     demo.add_argument("--every", type=float, default=2.0, help="table refresh period, s")
+    demo.add_argument("--log-file", type=Path, default=None, help=LOG_FILE_HELP)
     sim = sub.add_parser("sim", help="serve the simulated exchanges for another monitor")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--base-port", type=int, default=8701, help="first venue port")
@@ -58,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("--demo", action="store_true", help="run the demo in-process and show it")
     board.add_argument("--duration", type=float, default=None, help="with --demo: stop after N s")
     board.add_argument("--timeline", type=Path, default=None, help="with --demo: chaos timeline")
+    board.add_argument("--log-file", type=Path, default=None, help=LOG_FILE_HELP)
     return parser
 
 
@@ -148,7 +152,7 @@ async def _demo(
             )
 
         async def consume(runtime: app.Runtime) -> None:
-            await console.live_table(runtime.view, clock, sys.stdout, args.every)
+            await console.live_table(runtime.view, clock, console.terminal(), args.every)
 
         chaos: app.Extra = ("chaos-timeline", lambda: play(timeline, cluster, clock))
         await app.run(
@@ -188,11 +192,16 @@ async def _sim(settings: Settings, clock: Clock, args: argparse.Namespace) -> No
 async def _dashboard(settings: Settings, clock: Clock, args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     _install_signals(stop, settings.shutdown_grace_s)
-    terminal = Console()
+    terminal = Console(width=None if sys.stdout.isatty() else dashboard.WIDTH)
     if args.demo:
 
         async def show(runtime: app.Runtime) -> None:
-            await dashboard.live(lambda: dashboard_snapshot(runtime.view), clock, terminal)
+            def address() -> str:
+                port = runtime.listening.get("web")
+                return "starting" if port is None else f"http://127.0.0.1:{port}/"
+
+            view = runtime.view
+            await dashboard.live(lambda: dashboard_snapshot(view), address, clock, terminal)
 
         await _demo(settings, clock, args, consumer=show)
         return
@@ -200,12 +209,27 @@ async def _dashboard(settings: Settings, clock: Clock, args: argparse.Namespace)
     url = args.url or f"http://{settings.web.host}:{settings.web.port}"
     async with aiohttp.ClientSession() as session:
         viewer = asyncio.create_task(
-            dashboard.live(lambda: dashboard.fetch(session, url, token), clock, terminal)
+            dashboard.live(
+                lambda: dashboard.fetch(session, url, token), lambda: url, clock, terminal
+            )
         )
-        await stop.wait()
-        viewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await viewer
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait((viewer, stopping), return_when=asyncio.FIRST_COMPLETED)
+        for task in (viewer, stopping):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task  # the viewer's TokenRefused goes up from here
+
+
+def _log_file(command: str, args: argparse.Namespace) -> Path | None:
+    """Where a display's logs go: never into the drawing (a terminal gets a file)."""
+    if command not in DISPLAYS:
+        return None
+    if args.log_file is not None:
+        return Path(args.log_file)
+    if not sys.stdout.isatty():
+        return None
+    return Path(tempfile.gettempdir()) / f"exchange-monitor-{command}.log"
 
 
 def _check_config(settings: Settings) -> int:
@@ -240,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    logs.configure(settings.log_level, settings.log_format)
+    logs.configure(settings.log_level, settings.log_format, path=_log_file(command, args))
     clock = SystemClock()
     runners = {
         "run": lambda: _run(settings, clock),
@@ -252,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "check-config":
             return _check_config(settings)
         _run_loop(runners[command](), settings.uvloop)
-    except ConfigError as exc:
+    except (ConfigError, dashboard.TokenRefused) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
     return EXIT_OK

@@ -1,10 +1,16 @@
-"""The demo's live table: venues, endpoints and the latest alert events."""
+"""The demo's live table: venues, endpoints and the latest alert events. On a terminal it is
+redrawn in place (rich Live); to a pipe or a file, one table follows another. It fits
+WIDTH columns (longer lines are cut with "…") and the status-page address has a line of
+its own, so that copying it gives the right port."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 from monitor.clock import Clock
 from monitor.detect.health import VenueHealth
@@ -13,6 +19,8 @@ from monitor.view import EndpointState, MonitorView, SelfStats
 
 MARKS = {"low": "i", "medium": "!", "high": "!!", "critical": "!!!"}
 FEED_LINES = 40
+WIDTH = 120
+DETAIL_CHARS = 30  # what an endpoint row has left of WIDTH
 
 
 def _ms(value: float | None) -> str:
@@ -34,7 +42,7 @@ def _endpoint_row(ep: EndpointState) -> str:
         f"  {ep.endpoint_id:<20} {r.outcome.value:<15} {_ms(r.latency_s):>8}"
         f" {_ms(ph.dns_s if ph else None):>6} {_ms(ph.connect_s if ph else None):>6}"
         f" {_ms(ph.ttfb_s if ph else None):>7} {_ms(stats.p95_s):>8} {offset:>7}"
-        f"  {(r.detail or '')[:48]}"
+        f"  {(r.detail or '')[:DETAIL_CHARS]}"
     )
 
 
@@ -58,15 +66,14 @@ def render(
     lines = [
         f"exchange-monitor: {me.endpoints} endpoints, {me.probes} probes,"
         f" missed ticks {me.missed_ticks}, dropped {me.dropped},"
-        f" loop lag {me.loop_lag_s * 1000:.1f} ms"
-        + (
-            f", status page http://127.0.0.1:{me.listening['web']}/"
-            if "web" in me.listening
-            else ""
-        ),
-        f"  {'VENUE':<10} {'STATE':<12} {'AVAIL':>7} {'ERR':>6} {'P50':>7} {'P95':>7} {'P99':>7}"
-        f" {'OFFSET':>7}  FIRING",
+        f" loop lag {me.loop_lag_s * 1000:.1f} ms",
     ]
+    if "web" in me.listening:
+        lines.append(f"status page: http://127.0.0.1:{me.listening['web']}/")
+    lines.append(
+        f"  {'VENUE':<10} {'STATE':<12} {'AVAIL':>7} {'ERR':>6} {'P50':>7} {'P95':>7} {'P99':>7}"
+        f" {'OFFSET':>7}  FIRING"
+    )
     for v in venues:
         lines.append(
             f"  {v.venue:<10} {v.state:<12} {v.availability:>7.1%} {v.error_rate:>6.1%}"
@@ -80,16 +87,31 @@ def render(
     lines.extend(_endpoint_row(ep) for ep in endpoints)
     lines.append("  RECENT ALERTS")
     lines.extend(alert_line(event) for event in feed)
-    return "\n".join(lines)
+    return "\n".join(line if len(line) <= WIDTH else line[: WIDTH - 1] + "…" for line in lines)
 
 
-async def live_table(view: MonitorView, clock: Clock, stream: TextIO, every_s: float) -> None:
-    """Redraw the table every `every_s` seconds, with the latest alert events under it."""
+def terminal() -> Console:
+    """The console to draw on: the terminal as it is, or WIDTH columns for a pipe or file."""
+    console = Console()
+    return console if console.is_terminal else Console(width=WIDTH)
+
+
+async def live_table(view: MonitorView, clock: Clock, console: Console, every_s: float) -> None:
+    """Draw the table every `every_s` seconds, with the latest alert events under it."""
+    if not console.is_terminal:
+        await _frames(view, clock, every_s, lambda frame: console.print(frame, "\n"))
+        return
+    with Live(console=console, auto_refresh=False) as live:
+        await _frames(view, clock, every_s, lambda frame: live.update(frame, refresh=True))
+
+
+async def _frames(
+    view: MonitorView, clock: Clock, every_s: float, show: Callable[[Text], None]
+) -> None:
     due = clock.monotonic()
     while True:
         due += every_s
         await clock.sleep_until(due)
         feed = tuple(reversed(await view.incidents(FEED_LINES)))
         table = render(await view.self_stats(), await view.status(), await view.endpoints(), feed)
-        stream.write(table + "\n\n")
-        stream.flush()
+        show(Text(table))

@@ -25,6 +25,12 @@ STATE_STYLE = {
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 BAR_WIDTH = 12
 Snapshot = tuple[dict[str, Any], dict[str, Any]]  # /api/v1/status, /api/v1/alerts
+WIDTH = 120  # the display fits a 120-column terminal
+
+
+class TokenRefused(Exception):
+    """The monitor's API refused the dashboard (no token, or the wrong one): `str()` is the
+    one line shown to the user; it never holds the token."""
 
 
 def _ms(value: float | None) -> str:
@@ -102,23 +108,45 @@ def render(status: dict[str, Any], alerts: dict[str, Any]) -> Group:
     return Group(table, recent)
 
 
-async def fetch(session: aiohttp.ClientSession, url: str, token: str | None) -> Snapshot:
+def framed(snapshot: Group | Text, address: str) -> Group:
+    """The display: the address the data comes from on a line of its own, whole."""
+    return Group(Text(f"status page: {address}", no_wrap=True, overflow="ignore"), snapshot)
+
+
+async def _get(
+    session: aiohttp.ClientSession, url: str, token: str | None, path: str
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with session.get(f"{url}{path}", headers=headers) as response:
+        if response.status in (401, 403):
+            hint = "check MONITOR_WEB__TOKEN" if token else "set MONITOR_WEB__TOKEN to its token"
+            raise TokenRefused(
+                f"dashboard: {url} refused the request (HTTP {response.status}): {hint}"
+            )
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def fetch(session: aiohttp.ClientSession, url: str, token: str | None) -> Snapshot:
     async with asyncio.timeout(5):
-        async with session.get(f"{url}/api/v1/status", headers=headers) as response:
-            status = await response.json()
-        async with session.get(f"{url}/api/v1/alerts", headers=headers) as response:
-            return status, await response.json()
+        status = await _get(session, url, token, "/api/v1/status")
+        return status, await _get(session, url, token, "/api/v1/alerts")
 
 
 async def live(
-    source: Callable[[], Awaitable[Snapshot]], clock: Clock, console: Console, every_s: float = 1.0
+    source: Callable[[], Awaitable[Snapshot]],
+    address: Callable[[], str],
+    clock: Clock,
+    console: Console,
+    every_s: float = 1.0,
 ) -> None:
-    """Redraw every second until cancelled."""
-    with Live(console=console, refresh_per_second=4, screen=False) as view:
+    """Redraw in place every second until cancelled; TokenRefused ends it."""
+    with Live(console=console, auto_refresh=False, screen=False) as view:
         while True:
+            shown: Group | Text
             try:
-                view.update(render(*await source()))
+                shown = render(*await source())
             except (aiohttp.ClientError, TimeoutError) as exc:
-                view.update(Text(f"cannot reach the monitor: {type(exc).__name__}", "bold red"))
+                shown = Text(f"cannot reach the monitor: {type(exc).__name__}", "bold red")
+            view.update(framed(shown, address()), refresh=True)
             await clock.sleep(every_s)

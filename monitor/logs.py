@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
@@ -48,9 +49,14 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure(level: str, fmt: str, stream: TextIO | None = None) -> None:
-    """Install one handler on the root logger (idempotent)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+def configure(level: str, fmt: str, stream: TextIO | None = None, path: Path | None = None) -> None:
+    """Install one handler on the root logger (idempotent): to `path` (appended) when given,
+    else to `stream` (default stderr)."""
+    handler: logging.Handler = (
+        logging.FileHandler(path, encoding="utf-8")
+        if path is not None
+        else logging.StreamHandler(stream or sys.stderr)
+    )
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -54,6 +54,7 @@ def test_the_demo_table_fits_120_columns_with_the_address_whole_on_its_own_line(
         latency=Counts((), ()),
         listening={"web": 54321},
         deliveries=(),
+        surface_faults={},
     )
     long = dataclasses.replace(event(), summary="x" * 300)
     endpoints = [

@@ -165,12 +165,15 @@ def rate_limited(seen: ResultInput) -> Symptom | None:
         if last is None or last.outcome is not Outcome.RATE_LIMITED:
             continue
         facts = Facts(
-            status=last.status, retry_after_s=last.retry_after_s, ban_until_s=last.ban_until_s
+            status=last.status,
+            retry_after_s=last.retry_after_s,
+            ban_until_s=last.ban_until_s,
+            next_probe_s=last.next_probe_s,
         )
         if last.ban_until_s is not None or last.status == 418:
             ban = seen.venue_thresholds.ban_severity
-            return Symptom(f"IP banned ({last.detail})", facts, ban)
-        return Symptom(f"rate limited on {ep.endpoint} ({last.detail})", facts)
+            return Symptom(f"IP banned ({said(last)})", facts, ban)
+        return Symptom(f"rate limited on {ep.endpoint} ({said(last)})", facts)
     return None
 
 

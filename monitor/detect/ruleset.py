@@ -111,7 +111,7 @@ _VENUE = (
         OnResult(r.rate_limited, trigger=r.rate_limited_now),
         lambda t: t.rate_limited_severity,
         Incident.RATE_LIMIT,
-        (STATUS, RETRY_AFTER, BANNED_UNTIL),
+        (STATUS, NEXT_PROBE, RETRY_AFTER, BANNED_UNTIL),
         Mutes(names=frozenset({Rule.RATE_LIMIT_BUDGET})),
         "the venue refuses our requests for their rate (an IP ban is critical)",
     ),

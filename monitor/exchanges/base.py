@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from monitor.exchanges.sim_wire import VenueSim
 
 DETAIL_MAX_CHARS = 200
+BARE_429_BACKOFF_S = 5.0  # a 429 with neither Retry-After nor a venue code: start here
 NOT_JSON: Any = object()  # what body_error() receives when the body is not JSON
 JSON_OBJECT: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(dict[str, Any])
 
@@ -270,6 +271,7 @@ def _http_failure(status: int, hints: HeaderHints) -> Interpretation:
             "HTTP 429",
             rate_used_ratio=hints.rate_used_ratio,
             retry_after_s=hints.retry_after_s,
+            backoff_s=BARE_429_BACKOFF_S,
         )
     return Interpretation(
         Outcome.HTTP_ERROR, f"HTTP {status}", rate_used_ratio=hints.rate_used_ratio

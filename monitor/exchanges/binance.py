@@ -39,6 +39,9 @@ TRADE_FLAGS = (
 )
 WITHDRAW_FLAGS = ("enableWithdrawals", "enableInternalTransfer", "permitsUniversalTransfer")
 _BAN_UNTIL = re.compile(r"banned until (\d{10,})")
+# Without Retry-After, back off from: -1003 (weight over the 1-minute window) 15 s; -1008
+# "Server is currently overloaded with other requests. Please try again in a few minutes." 30 s.
+BACKOFF_S = {-1003: 15.0, -1008: 30.0}
 
 
 class _Error(pydantic.BaseModel):
@@ -83,9 +86,13 @@ class BinanceRules:
             match = _BAN_UNTIL.search(err.msg)
             ban = int(match.group(1)) / 1000 if match else None
             return BodyError(Outcome.RATE_LIMITED, f"IP banned: {detail}", ban_until_s=ban)
-        limited = status == 429 or err.code == -1003
+        limited = status == 429 or err.code in BACKOFF_S
         return envelope_error(
-            status, detail, rate_limited=limited, auth_problem=AUTH_CODES.get(err.code)
+            status,
+            detail,
+            rate_limited=limited,
+            auth_problem=AUTH_CODES.get(err.code),
+            backoff_s=BACKOFF_S.get(err.code, 15.0 if limited else None),
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:

@@ -32,6 +32,7 @@ from monitor.retry import parse_retry_after
 RATE_LIMIT_CODES = frozenset({10006, 10018})
 # "403, access too frequent": "terminate all HTTP sessions and wait for at least 10 minutes"
 IP_BAN_S = 600.0
+BACKOFF_S = 5.0  # 10006 without X-Bapi-Limit-Reset-Timestamp: start here
 AUTH_CODES = {
     10003: "key",
     10004: "signature",
@@ -94,7 +95,7 @@ class BybitRules:
         ratio = (limit - remaining) / limit if limit and remaining is not None else None
         retry = parse_retry_after(headers.get("Retry-After"), now_s)
         reset_ms = _int_header(headers, "X-Bapi-Limit-Reset-Timestamp")
-        if retry is None and reset_ms is not None and remaining == 0:
+        if retry is None and reset_ms is not None and remaining in (0, None):
             retry = max(reset_ms / 1000 - now_s, 0.0)
         return HeaderHints(ratio, retry)
 
@@ -117,6 +118,7 @@ class BybitRules:
             detail,
             rate_limited=env.retCode in RATE_LIMIT_CODES,
             auth_problem=AUTH_CODES.get(env.retCode),
+            backoff_s=BACKOFF_S if env.retCode in RATE_LIMIT_CODES else None,
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:

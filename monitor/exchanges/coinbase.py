@@ -15,6 +15,7 @@ import jwt
 import pydantic
 
 from monitor.exchanges.base import (
+    BARE_429_BACKOFF_S,
     JSON_OBJECT,
     BodyError,
     Endpoint,
@@ -80,7 +81,9 @@ class CoinbaseRules(RetryAfterHints):
             return None
         if status < 400 and len(payload) > 1:
             return None  # a 200 is an error only when its whole body is the message
-        return envelope_error(status, payload["message"], rate_limited=status == 429)
+        limited = status == 429  # "Public rate limit exceeded": 10 requests/s, start at 5 s
+        backoff = BARE_429_BACKOFF_S if limited else None
+        return envelope_error(status, payload["message"], rate_limited=limited, backoff_s=backoff)
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
         if endpoint.kind is EndpointKind.TIME:

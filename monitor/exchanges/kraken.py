@@ -29,6 +29,7 @@ _RATE_LIMIT_PREFIXES = (
     "EService:Throttled",
     "EGeneral:Temporary lockout",
 )
+BACKOFF_S = 10.0  # no Retry-After: the public counter decays about 1 per second
 _DEGRADED = frozenset({"cancel_only", "post_only", "limit_only"})
 AUTH_ERRORS = {
     "EAPI:Invalid key": "key",
@@ -90,7 +91,11 @@ class KrakenRules(RetryAfterHints):
         message = "; ".join(str(e) for e in errors)
         limited = any(_is_rate_limit(str(e)) for e in errors)
         return envelope_error(
-            status, message, rate_limited=limited, auth_problem=_auth_problem(errors)
+            status,
+            message,
+            rate_limited=limited,
+            auth_problem=_auth_problem(errors),
+            backoff_s=BACKOFF_S if limited else None,
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:

@@ -27,6 +27,7 @@ from monitor.exchanges.okx_sim import OKX_SIM
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, prehash_request
 
 RATE_LIMIT_CODES = frozenset({"50011", "50061"})
+BACKOFF_S = 5.0  # no Retry-After: limits count per 2 s, so start at 5 s
 AUTH_CODES = {
     "50111": "key",
     "50105": "key",
@@ -81,6 +82,7 @@ class OkxRules(RetryAfterHints):
             detail,
             rate_limited=env.code in RATE_LIMIT_CODES,
             auth_problem=AUTH_CODES.get(env.code),
+            backoff_s=BACKOFF_S if env.code in RATE_LIMIT_CODES else None,
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:

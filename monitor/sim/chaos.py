@@ -39,6 +39,7 @@ class ChaosKind(enum.StrEnum):
     LEGAL_BLOCK = "legal_block"  # HTTP 451 in the venue's words (Binance: restricted location)
     # announced `starts_in_s` ahead (OKX, Bybit), then maintenance for `window_s`
     SCHEDULED_MAINTENANCE = "scheduled_maintenance"
+    THROTTLED = "throttled"  # the venue's rate-limit answer without Retry-After
 
 
 class ChaosRule(pydantic.BaseModel):

@@ -4,6 +4,7 @@ venue-wide outage can really refuse connections), answering on the venue's own p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import random
 import socket
@@ -217,6 +218,10 @@ class SimVenue:
             return wire.server_error(rule.status, m)
         if kind is ChaosKind.RATE_LIMIT:
             return wire.rate_limited(rule.retry_after_s, m)
+        if kind is ChaosKind.THROTTLED:  # the venue's own rules (Bybit's reset header) remain
+            limited = wire.rate_limited(rule.retry_after_s, m)
+            headers = {k: v for k, v in limited.headers.items() if k != "Retry-After"}
+            return dataclasses.replace(limited, headers=headers)
         if kind is ChaosKind.BAN:
             return wire.banned(rule.retry_after_s, m)
         if kind is ChaosKind.ERROR_200:

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import itertools
 
+import pytest
 from aiolimiter import AsyncLimiter
 
 from monitor.bus.local import LocalBus
@@ -17,7 +18,7 @@ from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag
 from monitor.probes.plan import spread_offset
 from monitor.probes.runner import Gate, ScheduleStats, probe_loop
-from tests.exchanges.test_interpret import NOW
+from tests.exchanges.test_interpret import NOW, body
 from tests.exchanges.test_interpret_access import CLOUDFRONT, GEO_PAGE
 from tests.fakes import FakeClock, InstantProbe
 from tests.probes.helpers import http_plan
@@ -97,3 +98,50 @@ async def test_a_blocked_host_probes_the_venue_once_a_minute_until_it_clears(
     assert {r.endpoint for r in results if r.outcome is Outcome.OK} == {
         p.plan.endpoint for p in probes
     }
+
+
+# Rate limits without Retry-After, each as its venue sends it (fixtures and sim wire).
+THROTTLED: dict[str, Answer] = {
+    "binance": (429, {}, body("binance/error_429_too_much_weight_legacy1200.json")),
+    "okx": (429, {}, body("okx/error_50011_http429.json")),
+    "bybit": (200, {}, body("bybit/error_10006_too_many_visits.json")),
+    "kraken": (200, {}, body("kraken/error_rate_limit.json")),
+    "coinbase": (429, {}, body("coinbase/exchange_error_429_public.json")),
+}
+
+
+@pytest.mark.parametrize("name", list(THROTTLED))
+async def test_a_rate_limiting_venue_gets_at_most_5_requests_in_45_s(
+    fake_clock: FakeClock, name: str
+) -> None:
+    probes = venue(name, THROTTLED[name], fake_clock)
+    results = await run(fake_clock, probes, 45.0)
+    assert 1 <= len(results) <= 5  # 4 endpoints at 1 s: 180 before
+    assert all(r.outcome is Outcome.RATE_LIMITED for r in results)
+    waits = [r.next_probe_s for r in results]
+    assert waits == sorted(waits) and waits[0] is not None and waits[-1] > waits[0]
+
+
+def test_backoff_doubles_from_the_venues_start_and_is_capped() -> None:
+    feedback, profile = VenueFeedback(), EXCHANGES["okx"]
+    status, headers, raw = THROTTLED["okx"]
+    verdict = profile.interpret(profile.endpoint("ticker"), status, headers, raw, NOW)
+    assert verdict.backoff_s == 5.0
+    limited = ProbeResult(
+        "okx.ticker",
+        "okx",
+        "ticker",
+        Outcome.RATE_LIMITED,
+        0.0,
+        0.0,
+        0.01,
+        0.0,
+        0.0,
+        backoff_s=verdict.backoff_s,
+    )
+    now, waits = 0.0, []
+    for _ in range(8):
+        assert feedback.admit("okx", "okx.ticker", now)
+        waits.append(feedback.observe(limited, now, now))
+        now += waits[-1] or 0.0
+    assert waits == [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0]

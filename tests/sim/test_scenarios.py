@@ -200,3 +200,19 @@ async def test_access_blocks_are_access_denied(
     affected = {k for k in results if k.startswith(venue + ".")}
     assert_only(results, affected, Outcome.ACCESS_DENIED)
     assert {results[k].block for k in affected} == {BLOCKS[kind]}
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_rate_limit_without_retry_after_carries_the_venues_backoff(
+    sim: SimCluster, http: Sessions, venue: str
+) -> None:
+    await sim.apply(ChaosRule(venue=venue, kind=ChaosKind.THROTTLED, retry_after_s=30))
+    results = await probe_all(sim, http.warm)
+    affected = {k for k in results if k.startswith(venue + ".")}
+    assert_only(results, affected, Outcome.RATE_LIMITED)
+    for key in affected:
+        result = results[key]
+        if venue == "bybit":  # its reset timestamp says when
+            assert result.retry_after_s is not None and 25 <= result.retry_after_s <= 30
+        else:
+            assert result.retry_after_s is None and result.backoff_s is not None

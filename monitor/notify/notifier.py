@@ -85,6 +85,7 @@ class Notifier:
         self._triaged: asyncio.Queue[AlertEvent] = asyncio.Queue()
         self._inboxes: list[Inbox[AlertEvent]] = [self._triaged]
         self._subscribers: list[DropOldestQueue[AlertEvent]] = []
+        self._writes: set[asyncio.Future[None]] = set()
         self.recent: collections.deque[AlertEvent] = collections.deque(maxlen=RECENT_EVENTS)
 
     def subscribe(self, maxsize: int = 1000) -> DropOldestQueue[AlertEvent]:
@@ -127,10 +128,18 @@ class Notifier:
             batch = [await alerts.get()]
             waiting = min(alerts.qsize(), MAX_BATCH - 1)
             batch += [alerts.get_nowait() for _ in range(waiting)]
-            await self.accept(*batch)
+            # A stop while the batch is being written must not lose it: the write runs on,
+            # and `drain` waits for it.
+            write = asyncio.ensure_future(self.accept(*batch))
+            self._writes.add(write)
+            write.add_done_callback(self._writes.discard)
+            await asyncio.shield(write)
 
     async def drain(self) -> None:
-        """Persist what is still queued (at shutdown, after the tasks have stopped)."""
+        """Persist what is still queued (at shutdown, after the tasks have stopped), after
+        any batch whose write the stop interrupted."""
+        if self._writes:
+            await asyncio.gather(*self._writes)
         for inbox in self._inboxes:
             while inbox.qsize():
                 batch = [inbox.get_nowait() for _ in range(min(inbox.qsize(), MAX_BATCH))]

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from monitor.models import AlertEvent, Severity
-from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Sink
+from monitor.notify.base import ChannelKind, ChannelSpec, DeliveryError, Notification, Sink
 from monitor.notify.grouping import Grouper
 from monitor.notify.notifier import Notifier
 from monitor.notify.outbox import Outbox
@@ -57,6 +57,59 @@ async def running(
                 task.cancel()
     finally:
         await outbox.close()
+
+
+class GatedOutbox(Outbox):
+    """An outbox whose writes wait for `release`: a stop can land in the middle of one."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def put_many(self, rows: Iterable[tuple[Notification, float]]) -> None:
+        rows = list(rows)
+        self.writing.set()
+        await self.release.wait()
+        await super().put_many(rows)
+
+
+async def test_a_stop_during_a_write_keeps_the_batch(tmp_path: Path) -> None:
+    """Seen under load in the storm test: SIGTERM while a batch was being written lost it
+    (the intake task was cancelled with the batch off the queue and not yet in the outbox)."""
+    outbox = GatedOutbox(tmp_path / "outbox.sqlite3")
+    await outbox.open()
+    sink = ScriptedSink("ops", FakeClock())
+    channels: list[tuple[ChannelSpec, ChannelKind, Sink]] = [
+        (ChannelSpec(name="ops"), ChannelKind.MACHINE, sink)
+    ]
+    notifier = Notifier(
+        channels,
+        outbox,
+        FakeClock(),
+        group_window_s=2.0,
+        retry=RetrySettings(),
+        breaker=BreakerSettings(),
+    )
+    alerts: asyncio.Queue[AlertEvent] = asyncio.Queue()
+    for venue in ("okx", "kraken", "bybit"):
+        alerts.put_nowait(event(venue=venue))
+    factory = dict(notifier.tasks(alerts))["notifier"]
+    intake = asyncio.create_task(factory())
+    async with asyncio.timeout(2):
+        await outbox.writing.wait()
+    intake.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await intake
+    outbox.release.set()
+    await notifier.drain()
+    rows = await outbox.due("ops", float("inf"), 10)
+    await outbox.close()
+    assert sorted(e.venue for row in rows for e in row.notification.events) == [
+        "bybit",
+        "kraken",
+        "okx",
+    ]
 
 
 def venues(attempt: tuple[float, Any]) -> list[str]:

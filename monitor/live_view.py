@@ -29,6 +29,7 @@ from monitor.store.history import History
 from monitor.store.rollups import MINUTE_S, Rollup
 from monitor.store.series import EndpointSeries, ProbeSeries, VenueSeries
 from monitor.supervise import Faults
+from monitor.triage.budget import Budget
 from monitor.view import (
     ActiveAlert,
     Buckets,
@@ -182,12 +183,7 @@ class LiveView:
             endpoints=await _sliced(list(self.probes.endpoints.values()), _endpoint_metrics),
             venues=await _sliced(list(self.probes.venues.values()), _venue_metrics),
             firing_by_severity=firing,
-            llm=tuple(
-                LlmMetrics(
-                    model, u.calls, u.failures, u.prompt_tokens, u.completion_tokens, u.cost_usd
-                )
-                for model, u in (triage.budget.usage.items() if triage else ())
-            ),
+            llm=llm_metrics(triage.budget) if triage else (),
             self_stats=await self.self_stats(),
         )
 
@@ -201,3 +197,19 @@ class LiveView:
 
     async def expire_silence(self, silence_id: str) -> bool:
         return self.detector.silences.remove(silence_id)
+
+
+def llm_metrics(budget: Budget) -> tuple[LlmMetrics, ...]:
+    """The budget's counts (every call, failed or not) as the metrics report them."""
+    return tuple(
+        LlmMetrics(
+            model,
+            step,
+            u.calls,
+            tuple(sorted(u.failures.items())),
+            u.prompt_tokens,
+            u.completion_tokens,
+            u.cost_usd,
+        )
+        for (model, step), u in budget.usage.items()
+    )

@@ -100,8 +100,9 @@ class VenueMetrics:
 @dataclasses.dataclass(frozen=True, slots=True)
 class LlmMetrics:
     model: str
-    calls: int
-    failures: int
+    step: str  # classify | analyze
+    calls: int  # HTTP calls
+    failures: tuple[tuple[str, int], ...]  # failed steps by reason
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float

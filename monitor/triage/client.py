@@ -31,7 +31,7 @@ from monitor.triage.providers import (
     schema_hint,
     structured_output,
 )
-from monitor.triage.verdict import Kind, Verdict, judge_ok, judge_status
+from monitor.triage.verdict import Kind, Verdict, failure_code, judge_ok, judge_status
 from monitor.urls import HttpUrlStr
 
 MAX_CALLS = 3  # the first call and at most two retries
@@ -75,16 +75,35 @@ class LlmSettings(BaseModel):
     )
 
 
+@dataclasses.dataclass(slots=True)
+class Tally:
+    """What one step cost: HTTP calls made and the tokens every answer reported, used or not."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, verdict: Verdict) -> None:
+        self.calls += 1
+        self.prompt_tokens += verdict.usage[0]
+        self.completion_tokens += verdict.usage[1]
+
+
 class LlmError(Exception):
-    """The step failed; the caller falls back to the rule-based classification."""
+    """The step failed; the caller falls back to the rule-based classification. `code` is a
+    bounded reason (a metrics label); `tally` what the failed step still cost."""
+
+    def __init__(self, reason: str, code: str, tally: Tally | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.tally = tally or Tally()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Completion:
     value: BaseModel
     model: str
-    prompt_tokens: int
-    completion_tokens: int
+    tally: Tally
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -119,17 +138,18 @@ class LlmClient:
         clock = self._clock
         deadline = clock.monotonic() + step.deadline_s
         if self._breaker.closed_at(clock.monotonic()) > clock.monotonic():
-            raise LlmError("provider cooling down after failures")
+            raise LlmError("provider cooling down after failures", "breaker_open")
+        tally = Tally()
         unusable_seen = False
-        reason = "no call made"
+        verdict = Verdict(Kind.FINAL, "no call made")
         for call in range(1, MAX_CALLS + 1):
-            await self._pace(deadline)
+            if not await self._pace(deadline):
+                raise LlmError("rate limit resets after the deadline", "rate_limited", tally)
             verdict = await self._call(step, messages, schema, deadline)
+            tally.add(verdict)
             if verdict.kind is Kind.OK:
                 self._breaker.success()
-                prompt, completion = verdict.usage
-                return Completion(verdict.value, step.model, prompt, completion)
-            reason = verdict.reason
+                return Completion(verdict.value, step.model, tally)
             if verdict.kind is Kind.FINAL or (verdict.kind is Kind.UNUSABLE and unusable_seen):
                 break
             unusable_seen |= verdict.kind is Kind.UNUSABLE
@@ -137,10 +157,11 @@ class LlmClient:
                 self._downgrade(step.model, verdict.mode, verdict.reason)
                 continue
             if call < MAX_CALLS and not await self._backoff(call, verdict, deadline):
-                reason += "; no time left to retry"
-                break
+                self._breaker.failure(clock.monotonic())
+                reason = verdict.reason + "; no time left to retry"
+                raise LlmError(reason, failure_code(verdict.reason), tally)
         self._breaker.failure(clock.monotonic())
-        raise LlmError(reason)
+        raise LlmError(verdict.reason, failure_code(verdict.reason), tally)
 
     async def _backoff(self, call: int, verdict: Verdict, deadline: float) -> bool:
         hinted = verdict.retry_after_s
@@ -153,13 +174,15 @@ class LlmClient:
         await self._clock.sleep(delay)
         return True
 
-    async def _pace(self, deadline: float) -> None:
+    async def _pace(self, deadline: float) -> bool:
+        """Wait out a rate-limit reset; False when it comes after the deadline."""
         wait = self._not_before - self._clock.monotonic()
         if wait <= 0:
-            return
+            return True
         if self._clock.monotonic() + wait >= deadline:
-            raise LlmError("rate limit resets after the deadline")
+            return False
         await self._clock.sleep(wait)
+        return True
 
     def mode(self, model: str) -> Mode:
         """The structured-output mode for `model`: its downgrade, for an hour after it."""

@@ -120,9 +120,7 @@ class Triage:
         """Two follow-ups, each as soon as it is ready: the classification, then (HIGH and
         CRITICAL) the analysis. Each step is bounded by its own deadline."""
         data = prompts.incident_data(event, self._context())
-        found = await self._step(
-            self._settings.classify, prompts.CLASSIFY_INSTRUCTIONS, data, Classification
-        )
+        found = await self._step(event, "classify", data, Classification)
         if not isinstance(found, Classification):
             return
         settings = self._settings
@@ -134,7 +132,7 @@ class Triage:
         results.put_nowait(classified)
         if info.severity.rank < Severity.HIGH.rank:
             return
-        deep = await self._step(settings.analyze, prompts.ANALYZE_INSTRUCTIONS, data, Analysis)
+        deep = await self._step(event, "analyze", data, Analysis)
         if isinstance(deep, Analysis):
             analysed = dataclasses.replace(info, analysis=deep.model_dump())
             results.put_nowait(self._update(classified, analysed))
@@ -152,22 +150,28 @@ class Triage:
         )
 
     async def _step(
-        self,
-        step: StepSettings,
-        instructions: str,
-        data: dict[str, object],
-        schema: type[BaseModel],
+        self, event: AlertEvent, name: str, data: dict[str, object], schema: type[BaseModel]
     ) -> BaseModel | None:
+        """One step (classify or analyze); every outcome is counted against the budget."""
         assert self._client is not None
-        if not self.budget.allows():
-            log.warning("triage_over_budget", extra={"model": step.model})
-            return None
-        await self._limiter.acquire()
+        step: StepSettings = getattr(self._settings, name)
+        instructions = prompts.INSTRUCTIONS[name]
         try:
+            if not self.budget.allows():
+                raise LlmError("over budget", "over_budget")
+            await self._limiter.acquire()
             done = await self._client.complete(step, prompts.messages(instructions, data), schema)
         except LlmError as exc:
-            self.budget.failed(step.model)
-            log.warning("triage_failed", extra={"model": step.model, "reason": str(exc)})
+            self.budget.record(step.model, name, exc.tally, exc.code)
+            log.warning(
+                "triage_failed",
+                extra={
+                    "fingerprint": event.fingerprint,
+                    "step": name,
+                    "model": step.model,
+                    "reason": str(exc),
+                },
+            )
             return None
-        self.budget.record(done.model, done.prompt_tokens, done.completion_tokens)
+        self.budget.record(done.model, name, done.tally)
         return done.value

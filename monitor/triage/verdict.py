@@ -43,6 +43,34 @@ class Verdict:
     mode: Mode = Mode.PLAIN  # the structured-output mode a DOWNGRADE rejects
 
 
+_CODES = (  # reason prefix -> bounded failure code (a metrics label)
+    ("HTTP 429: quota", "quota"),
+    ("HTTP 429", "http_429"),
+    ("HTTP 3", "redirect"),
+    ("HTTP 4", "http_4xx"),
+    ("HTTP 5", "http_5xx"),
+    ("deadline", "deadline"),
+    ("transport", "transport"),
+    ("refused", "refused"),
+)
+
+
+def failure_code(reason: str) -> str:
+    """The bounded code of a failed step's last reason; what is left is an unusable answer."""
+    return next((code for prefix, code in _CODES if reason.startswith(prefix)), "unusable")
+
+
+def usage_of(body: Any) -> tuple[int, int]:
+    """Prompt and completion tokens an answer reports (0, 0 without usage)."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return 0, 0
+    try:
+        return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    except (TypeError, ValueError):
+        return 0, 0
+
+
 def retry_after(headers: Mapping[str, str], now_s: float) -> float | None:
     ms = headers.get("retry-after-ms")
     if ms is not None:
@@ -85,10 +113,9 @@ def judge_ok(raw: bytes, schema: type[pydantic.BaseModel]) -> Verdict:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return Verdict(Kind.UNUSABLE, "invalid JSON envelope")
+    tokens = usage_of(body)
     if not isinstance(body, dict) or "error" in body:
-        return Verdict(Kind.UNUSABLE, "error in a 200 answer")
-    usage = body.get("usage") or {}
-    tokens = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        return Verdict(Kind.UNUSABLE, "error in a 200 answer", usage=tokens)
     try:
         choice = body["choices"][0]
         message = choice["message"]

@@ -16,7 +16,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from monitor.view import Buckets, MetricsSnapshot
+from monitor.view import Buckets, LlmMetrics, MetricsSnapshot
 
 PREFIX = "exchange_monitor"
 
@@ -161,24 +161,31 @@ class SnapshotCollector(Collector):
         yield from (sent, pending, oldest)
 
     def _llm(self) -> Iterator[Metric]:
-        calls = CounterMetricFamily(f"{PREFIX}_llm_calls", "LLM calls.", labels=["model"])
-        failures = CounterMetricFamily(
-            f"{PREFIX}_llm_failures", "LLM steps that fell back.", labels=["model"]
-        )
-        tokens = CounterMetricFamily(
-            f"{PREFIX}_llm_tokens", "LLM tokens.", labels=["model", "kind"]
-        )
-        cost = CounterMetricFamily(
-            f"{PREFIX}_llm_cost_usd", "LLM cost (price table).", labels=["model"]
-        )
-        for usage in self._snapshot.llm:
-            model = usage.model
-            calls.add_metric([model], usage.calls)
-            failures.add_metric([model], usage.failures)
-            tokens.add_metric([model, "prompt"], usage.prompt_tokens)
-            tokens.add_metric([model, "completion"], usage.completion_tokens)
-            cost.add_metric([model], usage.cost_usd)
-        yield from (calls, failures, tokens, cost)
+        yield from llm_families(self._snapshot.llm)
+
+
+def llm_families(llm: tuple[LlmMetrics, ...]) -> Iterator[Metric]:
+    """Calls, failures by reason, tokens and cost per model and step."""
+    step = ["model", "step"]
+    calls = CounterMetricFamily(f"{PREFIX}_llm_calls", "LLM HTTP calls.", labels=step)
+    failures = CounterMetricFamily(
+        f"{PREFIX}_llm_failures",
+        "LLM steps that fell back, by reason.",
+        labels=[*step, "reason"],
+    )
+    tokens = CounterMetricFamily(
+        f"{PREFIX}_llm_tokens", "LLM tokens reported by every answer.", labels=[*step, "kind"]
+    )
+    cost = CounterMetricFamily(f"{PREFIX}_llm_cost_usd", "LLM cost (price table).", labels=step)
+    for usage in llm:
+        labels = [usage.model, usage.step]
+        calls.add_metric(labels, usage.calls)
+        for reason, count in usage.failures:
+            failures.add_metric([*labels, reason], count)
+        tokens.add_metric([*labels, "prompt"], usage.prompt_tokens)
+        tokens.add_metric([*labels, "completion"], usage.completion_tokens)
+        cost.add_metric(labels, usage.cost_usd)
+    yield from (calls, failures, tokens, cost)
 
 
 def exposition(snapshot: MetricsSnapshot) -> bytes:

@@ -23,7 +23,9 @@ class Answer:
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-def completion(content: str, finish: str = "stop", **message: Any) -> dict[str, Any]:
+def completion(
+    content: str, finish: str = "stop", usage: tuple[int, int] = (120, 30), **message: Any
+) -> dict[str, Any]:
     return {
         "id": "chatcmpl-1",
         "object": "chat.completion",
@@ -35,7 +37,11 @@ def completion(content: str, finish: str = "stop", **message: Any) -> dict[str, 
                 "message": {"role": "assistant", "content": content, **message},
             }
         ],
-        "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+        "usage": {
+            "prompt_tokens": usage[0],
+            "completion_tokens": usage[1],
+            "total_tokens": sum(usage),
+        },
     }
 
 
@@ -93,6 +99,7 @@ class FakeLlm:
     def __init__(self, script: list[Answer], responder: Responder | None = None) -> None:
         self.script = list(script)
         self.responder = responder  # answers once the script is spent
+        self.usage_sent = [0, 0]  # prompt, completion tokens reported in every answer
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.release = asyncio.Event()  # never set: a HANG answer waits forever
@@ -104,6 +111,9 @@ class FakeLlm:
             answer = self.script.pop(0)
         else:
             answer = (self.responder or (lambda _: ok(CLASSIFIED)))(self.requests[-1])
+        if isinstance(answer.body, dict) and isinstance(answer.body.get("usage"), dict):
+            self.usage_sent[0] += answer.body["usage"]["prompt_tokens"]
+            self.usage_sent[1] += answer.body["usage"]["completion_tokens"]
         if answer.body == HANG:
             await self.release.wait()
         if isinstance(answer.body, bytes):

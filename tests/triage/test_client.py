@@ -60,7 +60,11 @@ async def test_429_with_retry_after_then_success() -> None:
         done = await llm.complete(STEP, MESSAGES, Classification)
     assert isinstance(done.value, Classification) and done.value.incident_type == "outage"
     assert len(fake.requests) == 2 and clock.slept == [2.0]
-    assert (done.prompt_tokens, done.completion_tokens) == (120, 30)
+    assert (done.tally.calls, done.tally.prompt_tokens, done.tally.completion_tokens) == (
+        2,
+        120,
+        30,
+    )
     assert fake.headers[0]["Authorization"] == "Bearer sk-canary-123"
 
 

@@ -5,6 +5,7 @@ Bound to 127.0.0.1 by default. Access rules: `web/auth.py`; query parameters: `w
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 HOUR_S, DAY_S = 3600.0, 86400.0
 SERIES_LIMIT = 1440  # minutes per page of /api/v1/endpoints/{id}/series
 MAX_SERIES_HOURS = 30 * 24.0
+OPENAPI = "openapi.json"  # beside this module: the API's OpenAPI 3.1 document
 
 
 def _view(request: web.Request) -> MonitorView:
@@ -112,6 +114,15 @@ async def delete_silence(request: web.Request) -> web.Response:
     return _json({"removed": removed}, status=200 if removed else 404)
 
 
+def openapi_handler() -> Callable[[web.Request], Any]:
+    body = (importlib.resources.files("monitor.web") / OPENAPI).read_bytes()
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    return openapi
+
+
 async def page(request: web.Request) -> web.Response:
     view = _view(request)
     now = request.app[CLOCK].wall()
@@ -139,6 +150,7 @@ def make_app(view: MonitorView, settings: WebSettings, clock: Clock) -> web.Appl
     app.router.add_get("/api/v1/silences", list_silences)
     app.router.add_post("/api/v1/silences", add_silence)
     app.router.add_delete("/api/v1/silences/{silence_id}", delete_silence)
+    app.router.add_get("/api/v1/openapi.json", openapi_handler())
     app.router.add_get("/", page)
     return app
 

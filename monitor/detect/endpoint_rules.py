@@ -5,7 +5,9 @@ from __future__ import annotations
 from monitor.detect.spec import ResultInput, Symptom
 from monitor.detect.thresholds import Thresholds
 from monitor.detect.tracker import EndpointTracker
+from monitor.detect.words import WORDS_MAX_CHARS, said
 from monitor.exchanges import EndpointKind
+from monitor.exchanges.base import truncate
 from monitor.facts import Facts
 from monitor.models import Outcome, Severity
 
@@ -20,9 +22,7 @@ def _streak(ep: EndpointTracker) -> Symptom | None:
     if ep.streak < ep.thresholds.consecutive_failures or ep.last is None:
         return None
     last = ep.last
-    what = f"{ep.streak} consecutive failures, last {last.outcome.value}"
-    if last.detail:
-        what += f" ({last.detail})"
+    what = f"{ep.streak} consecutive failures, last {last.outcome.value}: {said(last)}"
     return Symptom(what, Facts(streak=ep.streak, status=last.status))
 
 
@@ -53,6 +53,8 @@ def error_rate(seen: ResultInput) -> Symptom | None:
         return None
     severity = Severity.CRITICAL if rate > t.error_rate_critical else None
     summary = f"error rate {rate:.1%} over {window.counted} probes"
+    if ep.recent_errors:  # the venue's words for the latest failure
+        summary += f", last: {truncate(ep.recent_errors[0], WORDS_MAX_CHARS)}"
     return Symptom(summary, Facts(error_rate=round(rate, 4)), severity)
 
 
@@ -129,7 +131,7 @@ def clock_drift(seen: ResultInput) -> Symptom | None:
     ep = seen.endpoint
     last = ep.last
     if ep.kind is EndpointKind.ACCOUNT and last is not None and last.auth_problem == "timestamp":
-        summary = f"venue rejected our request timestamp ({last.detail})"
+        summary = f"venue rejected our request timestamp ({said(last)})"
         return Symptom(summary, Facts(status=last.status), Severity.CRITICAL)
     if ep.kind is not EndpointKind.TIME or last is None or last.clock_offset_s is None:
         return None
@@ -178,7 +180,7 @@ def auth_failure(seen: ResultInput) -> Symptom | None:
     last = seen.endpoint.last
     if last is None or last.outcome is not Outcome.AUTH_ERROR or last.auth_problem == "timestamp":
         return None
-    summary = f"signed request refused ({last.auth_problem}): {last.detail}"
+    summary = f"signed request refused ({last.auth_problem}): {said(last)}"
     return Symptom(summary, Facts(auth_problem=last.auth_problem, status=last.status))
 
 

@@ -108,7 +108,7 @@ def exchange_down(seen: ResultInput) -> Symptom | None:
         return None
     if venue.longest_streak < seen.venue_thresholds.consecutive_failures:
         return None
-    parts = [f"{e.endpoint}: {e.last.outcome.value}" for e in venue.endpoints if e.last]
+    parts = [f"{e.endpoint}: {said(e.last)}" for e in venue.endpoints if e.last]
     summary = f"every endpoint failing ({', '.join(parts)})"
     facts = Facts(
         endpoints={e.endpoint: (e.last.detail if e.last else None) for e in venue.endpoints},

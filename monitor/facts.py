@@ -58,6 +58,7 @@ class Facts:
     dropped_results: int | None = None
     maintenance_begin_s: float | None = None  # wall clock: an announced maintenance window
     maintenance_end_s: float | None = None
+    symbol_status: str | None = None  # a symbol's status in the venue's word: HALT, suspend...
     block: str | None = None  # who refuses this host: "CloudFront geo-block"
     next_probe_s: float | None = None  # how long the monitor stays away from the venue
 

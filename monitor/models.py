@@ -92,6 +92,8 @@ class ProbeResult:
     next_probe_s: float | None = None  # how long the monitor stays away after this result
     maintenance_begin_s: float | None = None  # a maintenance window the venue announces (wall)
     maintenance_end_s: float | None = None
+    symbol_status: str | None = None  # a symbol endpoint: the symbol's status word (HALT...)
+    symbol_trading: bool | None = None  # and whether that word means it trades
     origin: Origin = UNKNOWN_ORIGIN
 
     def as_dict(self) -> dict[str, Any]:

@@ -150,12 +150,26 @@ class Credentials(BaseModel):
         return self
 
 
+def _split_names(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+SymbolName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+
+
 class ExchangeSettings(ProbeOptions):
     base_url: HttpUrlStr | None = None
     credentials: Credentials | None = None
     budget_per_min: Count | None = None
     endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
     rules: ThresholdOverrides = Field(default_factory=ThresholdOverrides)
+    # symbols whose trading status is watched (SYMBOL_HALTED), in the venue's own spelling
+    symbols: Annotated[list[SymbolName], NoDecode, pydantic.BeforeValidator(_split_names)] = Field(
+        default_factory=list
+    )
+    symbols_interval_s: IntervalS = 60.0
 
 
 class TargetSettings(ProbeOptions):
@@ -204,12 +218,6 @@ class NotifySettings(BaseModel):
             ):
                 raise ValueError(f"channel {channel.name!r}: fallback must name another channel")
         return channels
-
-
-def _split_names(value: Any) -> Any:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
 
 
 class Settings(BaseSettings):
@@ -274,6 +282,8 @@ class Settings(BaseSettings):
                     raise ValueError(
                         f"{venue} has no endpoint {endpoint!r}; known: {', '.join(sorted(names))}"
                     )
+            if table.symbols and profile.symbol is None:
+                raise ValueError(f"{venue} has no symbol status endpoint")
             creds = table.credentials
             if creds is not None and profile.access(creds.scheme) is None:
                 schemes = ", ".join(a.scheme for a in profile.signed) or "none"

@@ -193,3 +193,14 @@ def key_permissions(seen: ResultInput) -> Symptom | None:
         return None
     summary = f"the monitoring key can {' and '.join(risky)}: give the monitor a read-only key"
     return Symptom(summary, Facts(permissions=",".join(granted)))
+
+
+def symbol_halted(seen: ResultInput) -> Symptom | None:
+    """A monitored symbol that stopped trading (halt, break, suspension, cancel-only) while
+    the venue answers: its outage and maintenance alerts mute this one."""
+    last = seen.endpoint.last
+    if last is None or last.symbol_trading is not False:
+        return None
+    symbol = seen.endpoint.endpoint.removeprefix("symbol:")
+    summary = f"{symbol} is not trading: the venue says {last.symbol_status}"
+    return Symptom(summary, Facts(symbol_status=last.symbol_status))

@@ -40,6 +40,7 @@ class Rule(enum.StrEnum):
     KEY_PERMISSIONS = "KEY_PERMISSIONS"
     ACCESS_DENIED = "ACCESS_DENIED"
     MAINTENANCE_SCHEDULED = "MAINTENANCE_SCHEDULED"
+    SYMBOL_HALTED = "SYMBOL_HALTED"
 
 
 RESTRICTED_STATUSES = frozenset({"maintenance", "cancel_only", "post_only", "limit_only"})

@@ -218,6 +218,15 @@ _ENDPOINT = (
         doc="our clock proven off the venue's; severity from the margin left in its receive window",
     ),
     RuleSpec(
+        Rule.SYMBOL_HALTED,
+        Scope.ENDPOINT,
+        OnResult(e.symbol_halted, kinds=frozenset({EndpointKind.SYMBOL})),
+        lambda t: t.symbol_halted_severity,
+        Incident.OUTAGE,
+        (Shown("symbol_status", "status {}"),),
+        doc="a configured symbol stopped trading (halt, break, suspended) while the venue is up",
+    ),
+    RuleSpec(
         Rule.STALE_DATA,
         Scope.ENDPOINT,
         OnResult(e.stale_data, kinds=frozenset({EndpointKind.MARKET})),

@@ -66,6 +66,7 @@ class Thresholds(BaseModel):
     stale_frozen_min_s: NonNegativeSeconds = 5.0
     stale_severity: Severity = Severity.HIGH
     maintenance_severity: Severity = Severity.LOW
+    symbol_halted_severity: Severity = Severity.HIGH
 
     def merged(self, override: dict[str, Any]) -> Thresholds:
         return (

@@ -10,6 +10,8 @@ from monitor.exchanges import EndpointKind
 from monitor.models import Outcome, ProbeResult
 
 NETWORK_OUTCOMES = frozenset({Outcome.TIMEOUT, Outcome.CONNECT_ERROR})
+# probed once a minute or so: their last result is too old to judge a venue outage by
+SLOW_KINDS = frozenset({EndpointKind.ACCOUNT, EndpointKind.SYMBOL})
 # classify_failure's details for a connection never made (not one dropped mid-answer)
 CONNECT_FAILURES = frozenset({"dns", "refused", "unreachable", "connect"})
 
@@ -148,7 +150,7 @@ class VenueTracker:
     @property
     def public(self) -> list[EndpointTracker]:
         """A venue's outage is judged on its public endpoints (signed probes run slower)."""
-        return [e for e in self.endpoints if e.kind is not EndpointKind.ACCOUNT]
+        return [e for e in self.endpoints if e.kind not in SLOW_KINDS]
 
     @property
     def all_failing(self) -> bool:

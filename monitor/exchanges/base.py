@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -36,6 +36,7 @@ class EndpointKind(enum.StrEnum):
     HTTP = "http"  # an arbitrary target from config
     ACCOUNT = "account"  # a signed, read-only account endpoint
     CONTROL = "control"  # the control target: a TCP connect witnessing our own network
+    SYMBOL = "symbol"  # one configured symbol's trading status
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class Facts:
     permissions: str | None = None  # a signed endpoint's key permissions: "read,trade"
     maintenance_begin_s: float | None = None  # an announced maintenance window (wall clock)
     maintenance_end_s: float | None = None
+    symbol_status: str | None = None  # a symbol endpoint: the symbol's status word
+    symbol_trading: bool | None = None  # and whether that word means it trades
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class Interpretation:
     permissions: str | None = None
     maintenance_begin_s: float | None = None
     maintenance_end_s: float | None = None
+    symbol_status: str | None = None
+    symbol_trading: bool | None = None
     block: str | None = None  # who refuses this host (ACCESS_DENIED): "CloudFront geo-block"
     backoff_s: float | None = None  # the venue's first back-off for this answer
 
@@ -186,6 +191,8 @@ class ExchangeProfile:
     # Whether the behind side is the request's own recvWindow parameter (Binance, Bybit): then
     # the configured `credentials.recv_window_ms` is the window the venue applies.
     recv_window_param: bool = False
+    # The request reading one configured symbol's trading status (MONITOR_EXCHANGES__*__SYMBOLS).
+    symbol: Callable[[str], Endpoint] | None = None
     # Venue error codes that mean "request timestamp refused" (a severity floor in triage).
     timestamp_errors: tuple[str, ...] = ()
 
@@ -248,6 +255,15 @@ def maintenance_facts(windows: list[MaintenanceWindow]) -> Facts:
     if ahead:
         return min(ahead, key=lambda w: w.begin.zfill(16)).window_facts(Outcome.OK, "scheduled")
     return Facts(venue_status="normal")
+
+
+def symbol_endpoint(symbol: str, path: str, weight: int = 1) -> Endpoint:
+    return Endpoint(f"symbol:{symbol}", path, EndpointKind.SYMBOL, weight=weight)
+
+
+def symbol_facts(word: str, trading: bool) -> Facts:
+    """A symbol's status in the venue's own word, and whether that word means it trades."""
+    return Facts(symbol_status=truncate(word, 40), symbol_trading=trading)
 
 
 def permission_words(can_trade: bool, can_withdraw: bool) -> str:
@@ -346,4 +362,6 @@ def interpret(
         permissions=facts.permissions,
         maintenance_begin_s=facts.maintenance_begin_s,
         maintenance_end_s=facts.maintenance_end_s,
+        symbol_status=facts.symbol_status,
+        symbol_trading=facts.symbol_trading,
     )

@@ -22,6 +22,8 @@ from monitor.exchanges.base import (
     codes_for,
     envelope_error,
     permission_words,
+    symbol_endpoint,
+    symbol_facts,
 )
 from monitor.exchanges.binance_sim import BINANCE_SIM
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, hmac_hex, join_query
@@ -64,6 +66,18 @@ class _Depth(pydantic.BaseModel):
     asks: list[list[str]]
 
 
+class _SymbolStatus(pydantic.BaseModel):
+    status: str
+
+
+class _ExchangeInfo(pydantic.BaseModel):
+    symbols: list[_SymbolStatus] = pydantic.Field(min_length=1)
+
+
+def _symbol(symbol: str) -> Endpoint:
+    return symbol_endpoint(symbol, f"/api/v3/exchangeInfo?symbol={symbol}", weight=20)
+
+
 class BinanceRules:
     __slots__ = ()
 
@@ -96,6 +110,9 @@ class BinanceRules:
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.SYMBOL:  # TRADING, HALT, BREAK, END_OF_DAY...
+            word = _ExchangeInfo.model_validate(payload).symbols[0].status
+            return symbol_facts(word, word == "TRADING")
         if endpoint.kind is EndpointKind.TIME:
             return Facts(server_time_s=_Time.model_validate(payload).serverTime / 1000)
         if endpoint.kind is EndpointKind.STATUS:
@@ -149,6 +166,7 @@ BINANCE = ExchangeProfile(
     budget_per_min=1200,
     published_limit="REQUEST_WEIGHT 6000 per minute per IP (X-MBX-USED-WEIGHT-1M)",
     staleness="depth has no timestamp: lastUpdateId frozen over several probes means stale",
+    symbol=_symbol,
     sim=BINANCE_SIM,
     signed=(
         SignedAccess(

@@ -43,6 +43,10 @@ class BinanceWire:
     ) -> Answer | None:
         return None  # the venue announces no windows ahead: only its current state
 
+    def instrument(self, trading: bool, m: Market) -> Answer:
+        symbol = {"symbol": "BTCUSDT", "status": "TRADING" if trading else "HALT"}
+        return Answer(200, {"timezone": "UTC", "serverTime": ms(m.server_s), "symbols": [symbol]})
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"code": -1001, "msg": "System is under maintenance."})
 

@@ -23,6 +23,8 @@ from monitor.exchanges.base import (
     envelope_error,
     maintenance_facts,
     permission_words,
+    symbol_endpoint,
+    symbol_facts,
 )
 from monitor.exchanges.bybit_sim import BYBIT_SIM
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, hmac_hex, query_of
@@ -86,6 +88,22 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
+class _Instrument(pydantic.BaseModel):
+    status: str
+
+
+class _InstrumentList(pydantic.BaseModel):
+    items: list[_Instrument] = pydantic.Field(alias="list", min_length=1)
+
+
+class _Instruments(pydantic.BaseModel):
+    result: _InstrumentList
+
+
+def _symbol(symbol: str) -> Endpoint:
+    return symbol_endpoint(symbol, f"/v5/market/instruments-info?category=spot&symbol={symbol}")
+
+
 class BybitRules:
     __slots__ = ()
 
@@ -122,6 +140,9 @@ class BybitRules:
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.SYMBOL:  # Trading, PreLaunch, Delivering, Closed
+            status = _Instruments.model_validate(payload).result.items[0].status
+            return symbol_facts(status, status == "Trading")
         if endpoint.kind is EndpointKind.TIME:
             return Facts(server_time_s=_Time.model_validate(payload).result.timeNano / 1e9)
         if endpoint.kind is EndpointKind.STATUS:
@@ -174,6 +195,7 @@ BYBIT = ExchangeProfile(
     budget_per_min=600,
     published_limit="600 requests per 5 s per IP (HTTP 403 beyond); per-UID limits on private APIs",
     staleness="orderbook `ts` (ms) is the data timestamp and `u` the update id",
+    symbol=_symbol,
     sim=BYBIT_SIM,
     signed=(
         SignedAccess(

@@ -74,6 +74,10 @@ class BybitWire(NoUsageHeaders, PlainLegalBlock):
         }
         return Answer(200, _bybit(m, {"list": [item]}, msg=""))
 
+    def instrument(self, trading: bool, m: Market) -> Answer:
+        item = {"symbol": "BTCUSDT", "status": "Trading" if trading else "Closed"}
+        return Answer(200, _bybit(m, {"category": "spot", "list": [item]}))
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, _bybit(m, {}, 10016, "Service under maintenance"))
 

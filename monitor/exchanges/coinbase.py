@@ -26,6 +26,8 @@ from monitor.exchanges.base import (
     SignedAccess,
     envelope_error,
     permission_words,
+    symbol_endpoint,
+    symbol_facts,
 )
 from monitor.exchanges.coinbase_sim import simulator
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, prehash_request
@@ -68,6 +70,10 @@ class _Ticker(pydantic.BaseModel):
     time: dt.datetime
 
 
+def _symbol(symbol: str) -> Endpoint:
+    return symbol_endpoint(symbol, f"/products/{symbol}")
+
+
 class CoinbaseRules(RetryAfterHints):
     __slots__ = ()
 
@@ -86,6 +92,12 @@ class CoinbaseRules(RetryAfterHints):
         return envelope_error(status, payload["message"], rate_limited=limited, backoff_s=backoff)
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.SYMBOL:  # online, offline, delisted; trading_disabled
+            product = _Product.model_validate(payload)
+            halted = product.trading_disabled or product.cancel_only
+            word = "trading_disabled" if product.trading_disabled else product.status
+            word = "cancel_only" if product.cancel_only else word
+            return symbol_facts(word, product.status == "online" and not halted)
         if endpoint.kind is EndpointKind.TIME:
             return Facts(server_time_s=_Time.model_validate(payload).epoch)
         if endpoint.kind is EndpointKind.STATUS:
@@ -180,6 +192,7 @@ COINBASE = ExchangeProfile(
     budget_per_min=300,
     published_limit="public endpoints: 10 requests/s per IP, bursts to 15",
     staleness="ticker `time` is the last trade's time and `trade_id` its sequence",
+    symbol=_symbol,
     sim=simulator(ADVANCED_ACCOUNT),
     signed=(
         SignedAccess(

@@ -65,6 +65,9 @@ class CoinbaseWire(NoUsageHeaders, PlainLegalBlock):
     ) -> Answer | None:
         return None  # the venue announces no windows ahead: only its current state
 
+    def instrument(self, trading: bool, m: Market) -> Answer:
+        return Answer(200, _product() if trading else _product(trading_disabled=True))
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"message": "Service under maintenance"})
 

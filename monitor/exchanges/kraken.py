@@ -19,6 +19,8 @@ from monitor.exchanges.base import (
     RetryAfterHints,
     SignedAccess,
     envelope_error,
+    symbol_endpoint,
+    symbol_facts,
 )
 from monitor.exchanges.kraken_sim import KRAKEN_SIM
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, kraken_signature
@@ -81,6 +83,21 @@ def _is_rate_limit(message: str) -> bool:
     return any(folded.startswith(p.replace(" ", "")) for p in _RATE_LIMIT_PREFIXES)
 
 
+PAIR_TRADING = frozenset({"online", "post_only", "limit_only"})  # new orders accepted
+
+
+class _Pair(pydantic.BaseModel):
+    status: str = "online"  # older answers carry no status
+
+
+class _Pairs(pydantic.BaseModel):
+    result: dict[str, _Pair] = pydantic.Field(min_length=1)
+
+
+def _symbol(symbol: str) -> Endpoint:
+    return symbol_endpoint(symbol, f"/0/public/AssetPairs?pair={symbol}")
+
+
 class KrakenRules(RetryAfterHints):
     __slots__ = ()
 
@@ -99,6 +116,9 @@ class KrakenRules(RetryAfterHints):
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.SYMBOL:  # online, cancel_only, post_only, ...
+            status = next(iter(_Pairs.model_validate(payload).result.values())).status
+            return symbol_facts(status, status in PAIR_TRADING)
         if endpoint.kind is EndpointKind.TIME:
             # unixtime is truncated to the second: the true time lies in [t, t + 1).
             unixtime = _Time.model_validate(payload).result.unixtime
@@ -157,6 +177,7 @@ KRAKEN = ExchangeProfile(
     budget_per_min=60,
     published_limit="public endpoints: about 1 request/s per IP",
     staleness="depth levels carry their update time (s): the newest one is the data timestamp",
+    symbol=_symbol,
     sim=KRAKEN_SIM,
     signed=(
         SignedAccess(

@@ -51,6 +51,11 @@ class KrakenWire(NoUsageHeaders, PlainLegalBlock):
     ) -> Answer | None:
         return None  # the venue announces no windows ahead: only its current state
 
+    def instrument(self, trading: bool, m: Market) -> Answer:
+        pair = {"altname": "XBTUSD", "wsname": "XBT/USD"}
+        pair["status"] = "online" if trading else "cancel_only"
+        return Answer(200, {"error": [], "result": {"XXBTZUSD": pair}})
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"error": ["EService:Unavailable: maintenance"]})
 

@@ -22,6 +22,8 @@ from monitor.exchanges.base import (
     envelope_error,
     maintenance_facts,
     permission_words,
+    symbol_endpoint,
+    symbol_facts,
 )
 from monitor.exchanges.okx_sim import OKX_SIM
 from monitor.exchanges.signing import KeyMaterial, SignedRequest, prehash_request
@@ -64,6 +66,18 @@ class _StatusData(pydantic.BaseModel):
     data: list[MaintenanceWindow]
 
 
+class _Instrument(pydantic.BaseModel):
+    state: str
+
+
+class _Instruments(pydantic.BaseModel):
+    data: list[_Instrument] = pydantic.Field(min_length=1)
+
+
+def _symbol(symbol: str) -> Endpoint:
+    return symbol_endpoint(symbol, f"/api/v5/public/instruments?instType=SPOT&instId={symbol}")
+
+
 class OkxRules(RetryAfterHints):
     __slots__ = ()
 
@@ -86,6 +100,9 @@ class OkxRules(RetryAfterHints):
         )
 
     def parse(self, endpoint: Endpoint, payload: Any) -> Facts:
+        if endpoint.kind is EndpointKind.SYMBOL:  # live, suspend, preopen, test
+            state = _Instruments.model_validate(payload).data[0].state
+            return symbol_facts(state, state == "live")
         if endpoint.kind is EndpointKind.TIME:
             return Facts(server_time_s=_TsData.model_validate(payload).data[0].ts / 1000)
         if endpoint.kind is EndpointKind.STATUS:
@@ -139,6 +156,7 @@ OKX = ExchangeProfile(
     budget_per_min=300,
     published_limit="public endpoints: about 10-20 requests per 2 s per IP, per endpoint",
     staleness="ticker `ts` (ms) is the data timestamp",
+    symbol=_symbol,
     sim=OKX_SIM,
     signed=(
         SignedAccess(

@@ -75,6 +75,10 @@ class OkxWire(NoUsageHeaders, PlainLegalBlock):
         }
         return Answer(200, {"code": "0", "msg": "", "data": [window]})
 
+    def instrument(self, trading: bool, m: Market) -> Answer:
+        item = {"instType": "SPOT", "instId": "BTC-USDT", "state": "live" if trading else "suspend"}
+        return Answer(200, {"code": "0", "msg": "", "data": [item]})
+
     def unavailable(self, m: Market) -> Answer:
         return Answer(503, {"code": "50001", "msg": "Service under maintenance", "data": []})
 

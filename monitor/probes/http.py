@@ -81,6 +81,7 @@ class HttpProbe:
             detail=scrub.text(verdict.detail),
             data_seq=scrub.text(verdict.data_seq),
             venue_status=scrub.text(verdict.venue_status),
+            symbol_status=scrub.text(verdict.symbol_status),
             permissions=scrub.text(verdict.permissions),
             block=scrub.text(verdict.block),
         )
@@ -186,6 +187,8 @@ class HttpProbe:
             key_permissions=verdict.permissions,
             maintenance_begin_s=verdict.maintenance_begin_s,
             maintenance_end_s=verdict.maintenance_end_s,
+            symbol_status=verdict.symbol_status,
+            symbol_trading=verdict.symbol_trading,
             block=verdict.block,
             backoff_s=verdict.backoff_s,
             origin=self._origin,

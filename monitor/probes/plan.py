@@ -111,6 +111,33 @@ def _exchange_probes(settings: Settings, profile: ExchangeProfile) -> list[Probe
     return probes
 
 
+def _symbol_probes(settings: Settings, profile: ExchangeProfile) -> list[ProbePlan]:
+    """One probe per configured symbol, reading its trading status (SYMBOL_HALTED)."""
+    table = settings.exchange(profile.name)
+    if profile.symbol is None:
+        return []
+    base_url = table.base_url or profile.base_url
+    timeout_s = float(_pick((table,), "timeout_s", settings.timeout_s))
+    timeout_s = min(timeout_s, table.symbols_interval_s)
+    return [
+        ProbePlan(
+            endpoint_id=f"{profile.name}.{ep.name}",
+            venue=profile.name,
+            endpoint=ep.name,
+            url=base_url + ep.path,
+            method=ep.method,
+            interval_s=table.symbols_interval_s,
+            timeout_s=timeout_s,
+            fresh_connection=bool(_pick((table,), "fresh_connection", settings.fresh_connection)),
+            weight=ep.weight,
+            offset_s=0.0,
+            kind=ep.kind,
+            interpret=functools.partial(profile.interpret, ep),
+        )
+        for ep in map(profile.symbol, table.symbols)
+    ]
+
+
 def _account_probe(settings: Settings, profile: ExchangeProfile) -> ProbePlan | None:
     """The venue's signed, read-only probe, when the venue has credentials."""
     table = settings.exchange(profile.name)
@@ -184,6 +211,7 @@ def http_entries(settings: Settings) -> KindPlan:
     for venue in settings.enabled_exchanges:
         profile = EXCHANGES[venue]
         probes.extend(_exchange_probes(settings, profile))
+        probes.extend(_symbol_probes(settings, profile))
         account = _account_probe(settings, profile)
         if account is not None:
             probes.append(account)

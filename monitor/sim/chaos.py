@@ -40,6 +40,7 @@ class ChaosKind(enum.StrEnum):
     # announced `starts_in_s` ahead (OKX, Bybit), then maintenance for `window_s`
     SCHEDULED_MAINTENANCE = "scheduled_maintenance"
     THROTTLED = "throttled"  # the venue's rate-limit answer without Retry-After
+    SYMBOL_HALT = "symbol_halt"  # symbol status endpoints say the symbol does not trade
 
 
 class ChaosRule(pydantic.BaseModel):

@@ -40,6 +40,18 @@ _BLOCKS: dict[ChaosKind, Callable[[VenueWire, Market], Answer]] = {
     ChaosKind.WAF_BLOCK: lambda wire, m: blocks.WAF_BLOCK,
     ChaosKind.LEGAL_BLOCK: lambda wire, m: wire.restricted_location(m),
 }
+# the scenarios under which a symbol status endpoint still answers with the symbol's status
+_SYMBOL = frozenset(
+    {
+        ChaosKind.SYMBOL_HALT,
+        ChaosKind.LATENCY_SPIKE,
+        ChaosKind.LATENCY_DRIFT,
+        ChaosKind.CLOCK_DRIFT,
+        ChaosKind.STALE_DATA,
+        ChaosKind.AUTH_FAILURE,
+        ChaosKind.KEY_CAN_TRADE,
+    }
+)
 
 
 def market_at(wall_s: float, server_offset_s: float, frozen_at_s: float | None) -> Market:
@@ -90,6 +102,9 @@ class SimVenue:
         self.port = 0
         app = web.Application()
         for ep in (*profile.endpoints, *(access.endpoint for access in profile.signed)):
+            app.router.add_route(ep.method, ep.path.split("?", 1)[0], self._handler(ep))
+        if profile.symbol is not None:  # one route answers for every configured symbol
+            ep = dataclasses.replace(profile.symbol("{symbol}"), name="symbol")
             app.router.add_route(ep.method, ep.path.split("?", 1)[0], self._handler(ep))
         self._app = app
 
@@ -204,6 +219,9 @@ class SimVenue:
 
     def _render(self, ep: Endpoint, active: ActiveRule | None, m: Market) -> Answer:
         wire = self._wire
+        if ep.kind is EndpointKind.SYMBOL and (active is None or active.rule.kind in _SYMBOL):
+            halted = active is not None and active.rule.kind is ChaosKind.SYMBOL_HALT
+            return wire.instrument(not halted, m)
         if active is None:
             return wire.ok(ep.kind, m)
         rule: ChaosRule = active.rule

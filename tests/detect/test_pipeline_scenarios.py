@@ -18,7 +18,7 @@ from monitor import app
 from monitor.clock import SystemClock
 from monitor.exchanges import EXCHANGES
 from monitor.models import AlertEvent, AlertKind, Severity
-from monitor.settings import NotifySettings, Settings
+from monitor.settings import ExchangeSettings, NotifySettings, Settings
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, TimelineStep, play
@@ -239,3 +239,25 @@ async def test_scheduled_maintenance_is_announced_and_its_window_stays_quiet() -
         await h.expect(AlertKind.FIRING, "MAINTENANCE_SCHEDULED/okx")
         await h.expect(AlertKind.RESOLVED, "MAINTENANCE_SCHEDULED/okx")  # the window is over
         assert set(h.fired()) <= {"MAINTENANCE_SCHEDULED/okx", "MAINTENANCE/okx"}
+
+
+SYMBOLS = [
+    ("binance", "BTCUSDT"),
+    ("okx", "BTC-USDT"),
+    ("bybit", "BTCUSDT"),
+    ("kraken", "XBTUSD"),
+    ("coinbase", "ETH-USD"),
+]
+
+
+@pytest.mark.parametrize(("venue", "symbol"), SYMBOLS)
+async def test_a_symbol_halt_raises_symbol_halted(venue: str, symbol: str) -> None:
+    table = ExchangeSettings(symbols=[symbol], symbols_interval_s=INTERVAL_S)
+    fingerprint = f"SYMBOL_HALTED/{venue}/symbol:{symbol}"
+    async with pipeline(exchanges={venue: table}) as h:
+        await h.sim.apply(ChaosRule(venue=venue, kind=ChaosKind.SYMBOL_HALT))
+        fired = await h.expect(AlertKind.FIRING, fingerprint)
+        assert fired.severity is Severity.HIGH
+        await h.sim.clear()
+        await h.expect(AlertKind.RESOLVED, fingerprint)
+        assert h.fired() == [fingerprint]

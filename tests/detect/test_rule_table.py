@@ -77,6 +77,7 @@ def test_inhibition_derives_to_the_former_hand_written_table() -> None:
         Rule.STALE_DATA,
         Rule.HIGH_LATENCY,
         Rule.LATENCY_SPIKE,
+        Rule.SYMBOL_HALTED,
     }
     assert RULES.inhibits() == {
         Rule.LOCAL_NETWORK: frozenset(set(Rule) - {Rule.LOCAL_NETWORK, Rule.MONITOR_DEGRADED}),

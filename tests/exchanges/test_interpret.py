@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from monitor.exchanges import EXCHANGES
+from monitor.exchanges import EXCHANGES, Endpoint
 from monitor.models import Outcome
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "exchanges"
@@ -654,3 +654,68 @@ def test_every_profile_has_time_status_and_market_endpoints() -> None:
     for profile in EXCHANGES.values():
         kinds = {ep.kind.value for ep in profile.endpoints}
         assert {"time", "status", "market"} <= kinds, profile.name
+
+
+def symbol(venue: str) -> Endpoint:
+    profile = EXCHANGES[venue]
+    assert profile.symbol is not None
+    return profile.symbol("BTC-USD" if venue in ("okx", "coinbase") else "BTCUSDT")
+
+
+# (venue, body, the venue's status word, trading): every symbol status, from its fixture
+SYMBOL_CASES = [
+    ("binance", body("binance/exchange_info_symbol.json"), "TRADING", True),
+    (
+        "binance",
+        body("binance/exchange_info_symbol.json").replace(b'"TRADING"', b'"HALT"'),
+        "HALT",
+        False,
+    ),
+    (
+        "binance",
+        body("binance/exchange_info_symbol.json").replace(b'"TRADING"', b'"BREAK"'),
+        "BREAK",
+        False,
+    ),
+    ("okx", body("okx/instruments_spot.json"), "live", True),
+    ("okx", body("okx/instruments_spot.json").replace(b'"live"', b'"suspend"'), "suspend", False),
+    ("bybit", body("bybit/instruments_info_spot.json"), "Trading", True),
+    (
+        "bybit",
+        body("bybit/instruments_info_spot.json").replace(b'"Trading"', b'"Closed"'),
+        "Closed",
+        False,
+    ),
+    ("kraken", body("kraken/asset_pairs_xbtusd.json"), "online", True),
+    (
+        "kraken",
+        body("kraken/asset_pairs_xbtusd.json").replace(b'"online"', b'"cancel_only"'),
+        "cancel_only",
+        False,
+    ),
+    ("coinbase", body("coinbase/product_btc_usd.json"), "online", True),
+    (
+        "coinbase",
+        body("coinbase/product_btc_usd.json").replace(b'"online"', b'"delisted"'),
+        "delisted",
+        False,
+    ),
+    (
+        "coinbase",
+        body("coinbase/product_btc_usd.json").replace(
+            b'"cancel_only": false', b'"cancel_only": true'
+        ),
+        "cancel_only",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("venue", "data", "word", "trading"), SYMBOL_CASES)
+def test_symbol_status(venue: str, data: bytes, word: str, trading: bool) -> None:
+    verdict = EXCHANGES[venue].interpret(symbol(venue), 200, {}, data, NOW)
+    assert (verdict.outcome, verdict.symbol_status, verdict.symbol_trading) == (
+        Outcome.OK,
+        word,
+        trading,
+    )

@@ -162,6 +162,9 @@ class GeminiWire(NoUsageHeaders, PlainLegalBlock):
     ) -> Answer | None:
         return None  # the venue announces no windows ahead: only its current state
 
+    def instrument(self, trading: bool, m: Market) -> Answer:
+        return self.unavailable(m)  # no symbol status endpoint
+
     def unavailable(self, m: Market) -> Answer:
         return _error(503, "Maintenance", "The exchange is down for maintenance")
 

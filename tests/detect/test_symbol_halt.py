@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.models import Outcome
-from monitor.probes.plan import build_plan
+from monitor.probes.kinds import build_plan
 from monitor.settings import Settings
 from tests.detect.test_detector_rules import Scenario
 from tests.fakes import FakeClock

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from monitor.probes.histogram import Histogram
+from monitor.histogram import Histogram
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -20,10 +20,10 @@ from monitor.detect.health import VenueHealth, health
 from monitor.detect.silences import Silence
 from monitor.detect.state import Phase, fingerprint
 from monitor.detect.window import OUTCOMES
+from monitor.histogram import Histogram
 from monitor.models import AlertEvent, ProbeResult, Severity
 from monitor.notify.notifier import Notifier
 from monitor.probes.health import LoopLag
-from monitor.probes.histogram import Histogram
 from monitor.probes.runner import ScheduleStats
 from monitor.store.history import History
 from monitor.store.rollups import MINUTE_S, Rollup

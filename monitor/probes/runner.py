@@ -18,11 +18,11 @@ from aiolimiter import AsyncLimiter
 
 from monitor.bus.base import Publisher
 from monitor.clock import Clock
+from monitor.histogram import Histogram
 from monitor.models import ProbeResult
 from monitor.probes.base import ProbeContext, Task
 from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag
-from monitor.probes.histogram import Histogram
 from monitor.probes.plan import ProbePlan
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from monitor.detect.catalogue import EndpointInfo
 from monitor.detect.window import CODE, OUTCOMES
 from monitor.exchanges import EndpointKind
+from monitor.histogram import LATENCY_BUCKETS_S, Histogram
 from monitor.models import Phases, ProbeResult
-from monitor.probes.histogram import LATENCY_BUCKETS_S, Histogram
 
 PHASES = ("dns", "connect", "server", "ttfb")
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from monitor.probes.histogram import Histogram
+from monitor.histogram import Histogram
 
 
 def test_quantiles_within_bucket_precision() -> None:

@@ -22,6 +22,7 @@ from monitor.clock import Clock
 from monitor.detect.catalogue import EndpointInfo, ThresholdsLookup
 from monitor.detect.detector import Detector, detector_loop, detector_ticker
 from monitor.detect.health import health
+from monitor.detect.restore import RestoredAlert
 from monitor.detect.ruleset import RULES
 from monitor.detect.spec import RuleBook
 from monitor.detect.thresholds import Thresholds
@@ -30,7 +31,7 @@ from monitor.live_view import LiveView
 from monitor.models import AlertEvent, ProbeResult, SelfHealth
 from monitor.notify import build_channels
 from monitor.notify.base import SinkContext
-from monitor.notify.notifier import Notifier
+from monitor.notify.notifier import RECENT_EVENTS, Notifier
 from monitor.notify.outbox import Outbox
 from monitor.probes.base import ProbeContext
 from monitor.probes.body import BodyLimits
@@ -43,6 +44,7 @@ from monitor.probes.tracing import phase_trace_config
 from monitor.queues import DropOldestQueue
 from monitor.settings import Settings
 from monitor.startup import bind_web, open_database
+from monitor.store.alert_state import AlertStateStore, SavedState, alert_state_writer, flush
 from monitor.store.history import History, history_writer
 from monitor.store.influx import InfluxExporter, influx_writer
 from monitor.store.rollups import Rollups
@@ -80,6 +82,7 @@ class Runtime:
     feed: DropOldestQueue[AlertEvent]  # a copy of every alert event, for tests
     view: MonitorView  # what the surfaces read
     listening: dict[str, int]  # surface -> port
+    state_feed: DropOldestQueue[AlertEvent]  # the durable events the alert state store keeps
     web_up: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # port known
     faults: Faults = dataclasses.field(default_factory=Faults)  # surfaces' faults (restarts)
 
@@ -183,11 +186,34 @@ def thresholds_lookup(settings: Settings) -> ThresholdsLookup:
 
 
 def make_detector(
-    settings: Settings, plan: Plan, clock: Clock, bus: LocalBus, rules: RuleBook = RULES
+    settings: Settings,
+    plan: Plan,
+    clock: Clock,
+    bus: LocalBus,
+    rules: RuleBook = RULES,
+    restored: Sequence[RestoredAlert] = (),
 ) -> Detector:
     catalogue = endpoint_catalogue(settings, plan)
     lookup = thresholds_lookup(settings)
-    return Detector(settings.detect, catalogue, lookup, clock, bus, settings.origin, rules)
+    return Detector(
+        settings.detect, catalogue, lookup, clock, bus, settings.origin, rules, restored
+    )
+
+
+def alert_state_store(settings: Settings) -> AlertStateStore:
+    return AlertStateStore(settings.store.path, RECENT_EVENTS, settings.detect.flap_window_s)
+
+
+def restore(saved: SavedState, detector: Detector, notifier: Notifier) -> None:
+    """Put back what the alert state store kept (the firing alerts went to the detector)."""
+    for silence in saved.silences:
+        detector.silences.add(silence)
+    notifier.recent.extend(saved.incidents)
+    if saved.alerts or saved.silences:
+        log.info(
+            "alert_state_restored",
+            extra={"alerts": len(saved.alerts), "silences": len(saved.silences)},
+        )
 
 
 def make_triage(
@@ -244,8 +270,9 @@ def _start_stages(
     clock: Clock,
     http: Sessions,
     history: History,
+    state: AlertStateStore,
 ) -> list[Extra]:
-    """Start the stages; return the surfaces (history, InfluxDB) to run under supervision."""
+    """Start the stages; return the surfaces (history, InfluxDB, alert state) to supervise."""
     bus = runtime.bus
     reporter = SelfHealthReporter(settings.origin, clock, runtime.stats, bus)
     ticker = loop_lag_ticker(clock, runtime.lag, settings.loop_lag_tick_s, reporter)
@@ -261,7 +288,9 @@ def _start_stages(
     alerts = bus.subscribe(AlertEvent, "notifier", settings.queue_size)
     for name, factory in runtime.notifier.tasks(alerts):
         tg.create_task(factory(), name=name)
-    return _start_subscribers(tg, runtime, settings, clock, http, history)
+    surfaces = _start_subscribers(tg, runtime, settings, clock, http, history)
+    surfaces.append(("alert-state", lambda: alert_state_writer(state, runtime.state_feed)))
+    return surfaces
 
 
 def _start_subscribers(
@@ -317,19 +346,33 @@ async def run(
     _warn_overruns(plan)
     outbox = Outbox(settings.notify.outbox_path)
     history = History(settings.store)
+    state = alert_state_store(settings)
     try:
         await open_database(("notify", "outbox_path"), settings.notify.outbox_path, outbox.open)
         await open_database(("store", "path"), settings.store.path, history.open)
+        await open_database(("store", "path"), settings.store.path, state.open)
         async with sessions(settings, clock, plan) as http:
             bus = LocalBus()
             results = bus.subscribe(ProbeResult, "detector", settings.queue_size)
-            detector = make_detector(settings, plan, clock, bus)
+            saved = await state.load(clock.wall())
+            detector = make_detector(settings, plan, clock, bus, restored=saved.alerts)
             series = ProbeSeries(endpoint_catalogue(settings, plan))
             triage = make_triage(settings, clock, http.notify, detector)
             notifier = make_notifier(settings, clock, outbox, http.notify, triage)
+            restore(saved, detector, notifier)
             stats, lag, listening, faults = ScheduleStats(), LoopLag(), dict[str, int](), Faults()
             view = LiveView(
-                detector, series, notifier, stats, lag, results, history, clock, listening, faults
+                detector,
+                series,
+                notifier,
+                stats,
+                lag,
+                results,
+                history,
+                clock,
+                listening,
+                faults,
+                state,
             )
             runtime = Runtime(
                 plan,
@@ -344,6 +387,7 @@ async def run(
                 notifier.subscribe(),
                 view,
                 listening,
+                notifier.subscribe(settings.queue_size),
                 faults=faults,
             )
             web = web_server(runtime, settings, clock) if settings.web.enabled else None
@@ -355,7 +399,7 @@ async def run(
             try:
                 async with asyncio.TaskGroup() as tg:
                     tg.create_task(_terminate_when(stop), name="stop-watch")
-                    surfaces = _start_stages(tg, runtime, settings, clock, http, history)
+                    surfaces = _start_stages(tg, runtime, settings, clock, http, history, state)
                     if web is not None:
                         surfaces.append(("web", web.run))
                     if consumer is not None:
@@ -369,8 +413,10 @@ async def run(
                 if web is not None:
                     await web.close()
             await notifier.drain()  # SIGTERM mid-storm: every queued alert is kept
+            await flush(state, runtime.state_feed)
     finally:
         await outbox.close()
         await history.close()
+        await state.close()
     log.info("monitor_stopped", extra={"probes": runtime.stats.probes, "dropped": results.dropped})
     return runtime

@@ -25,6 +25,7 @@ from monitor.models import AlertEvent, ProbeResult, Severity
 from monitor.notify.notifier import Notifier
 from monitor.probes.health import LoopLag
 from monitor.probes.runner import ScheduleStats
+from monitor.store.alert_state import AlertStateStore
 from monitor.store.history import History
 from monitor.store.rollups import MINUTE_S, Rollup
 from monitor.store.series import EndpointSeries, ProbeSeries, VenueSeries
@@ -88,7 +89,8 @@ def _venue_metrics(venues: Sequence[VenueSeries]) -> Iterator[VenueMetrics]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LiveView:
-    """Reads the stages of one process; commands act on the detector's silence book."""
+    """Reads the stages of one process; commands act on the detector's silence book (and
+    are made durable in the alert state store before they are answered)."""
 
     detector: Detector
     probes: ProbeSeries  # what /metrics exposes of the probes, fed by its own subscriber
@@ -100,6 +102,7 @@ class LiveView:
     clock: Clock
     listening: dict[str, int]
     faults: Faults
+    alert_state: AlertStateStore | None = None
 
     async def status(self) -> tuple[VenueHealth, ...]:
         venues = list(self.detector.venues.values())
@@ -117,6 +120,17 @@ class LiveView:
                 s.started_at_s,
             )
             for s in self.detector.book.active()
+        ) + tuple(
+            ActiveAlert(
+                e.fingerprint,
+                e.severity.value,
+                e.summary,
+                "restored",
+                True,
+                e.flapping,
+                e.started_at_s,
+            )
+            for e in (held.event for held in self.detector.restoring.held())
         )
 
     async def incidents(self, limit: int) -> tuple[AlertEvent, ...]:
@@ -193,10 +207,15 @@ class LiveView:
     async def add_silence(self, silence: Silence) -> str:
         silence = dataclasses.replace(silence, id=silence.id or uuid.uuid4().hex)
         self.detector.silences.add(silence)
+        if self.alert_state is not None:
+            await self.alert_state.add_silence(silence)
         return silence.id
 
     async def expire_silence(self, silence_id: str) -> bool:
-        return self.detector.silences.remove(silence_id)
+        removed = self.detector.silences.remove(silence_id)
+        if removed and self.alert_state is not None:
+            await self.alert_state.remove_silence(silence_id)
+        return removed
 
 
 def llm_metrics(budget: Budget) -> tuple[LlmMetrics, ...]:

@@ -23,7 +23,7 @@ class ActiveAlert:
     fingerprint: str
     severity: str
     summary: str
-    phase: str  # pending | firing
+    phase: str  # pending | firing | restored (kept across a restart, not yet decided again)
     announced: bool
     flapping: bool
     started_at_s: float

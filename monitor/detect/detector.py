@@ -10,6 +10,7 @@ driven by results: the table's tick rules (the monitor's own health) and reminde
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,7 @@ from monitor.bus.base import Publisher, Subscription
 from monitor.bus.records import topic_of
 from monitor.clock import Clock
 from monitor.detect.catalogue import EndpointInfo, ThresholdsLookup
+from monitor.detect.restore import RestoredAlert, Restoring, scope_endpoints
 from monitor.detect.rules import Finding, Rule
 from monitor.detect.ruleset import RULES
 from monitor.detect.silences import Silence, SilenceBook
@@ -30,11 +32,12 @@ from monitor.detect.spec import (
     ResultInput,
     RuleBook,
     RuleSpec,
+    Scope,
     Symptom,
     TickInput,
 )
 from monitor.detect.state import AlertBook, AlertState, Phase
-from monitor.detect.thresholds import DetectSettings
+from monitor.detect.thresholds import DetectSettings, Thresholds
 from monitor.detect.tracker import EndpointTracker, VenueTracker
 from monitor.detect.window import Window
 from monitor.exchanges import EndpointKind
@@ -48,6 +51,7 @@ from monitor.models import (
     SelfHealth,
 )
 
+log = logging.getLogger("monitor.detect")
 RECENT_OUTCOMES = 10
 RESULTS_TOPIC = topic_of(ProbeResult)
 Planned = tuple[tuple[RuleSpec, OnResult, AlertKey], ...]  # an endpoint's rules, in order
@@ -65,6 +69,7 @@ class Detector:
         alerts: Publisher,
         origin: Origin = UNKNOWN_ORIGIN,
         rules: RuleBook = RULES,
+        restored: Iterable[RestoredAlert] = (),
     ) -> None:
         self._detect = detect
         self._clock = clock
@@ -74,6 +79,9 @@ class Detector:
         self._new_drops = 0  # results dropped by bus subscribers since the last tick
         self._drops_seen: dict[Origin, int] = {}
         self.book = AlertBook(detect, clock)
+        wait_until_s = clock.monotonic() + detect.restore_wait_s
+        self.restoring = Restoring(restored, rules, wait_until_s)  # until decided again
+        self._ticks = 0
         self.silences = SilenceBook([Silence.from_settings(s) for s in detect.silences])
         self._global_thresholds = thresholds(None, None)
         self.venues: dict[str, VenueTracker] = {}
@@ -178,6 +186,25 @@ class Detector:
                 self._step(spec, key, spec.evaluate.judge(seen), None, None)
         for event in self.book.reminders(self._state_evidence):
             self._emit(event)
+        self._ticks += 1
+        for held in self.restoring.due(self._clock.monotonic(), self._fresh):
+            log.info("restored_alert_resolved", extra={"fingerprint": held.event.fingerprint})
+            self._emit(self.book.resolve_restored(held))
+
+    def _fresh(self, spec: RuleSpec, key: AlertKey) -> tuple[int, Thresholds] | None:
+        """What `Restoring.due` counts: fresh results (ticks for a tick rule) since start."""
+        if isinstance(spec.evaluate, OnTick):
+            return self._ticks, self._global_thresholds
+        found = scope_endpoints(spec, key, self.venues, self._exchanges)
+        if not found:
+            return None
+        if spec.scope is Scope.ENDPOINT:
+            thresholds = found[0].thresholds
+        elif spec.scope is Scope.VENUE:
+            thresholds = self._venue_thresholds[key[1]]
+        else:
+            thresholds = self._global_thresholds
+        return min(e.results for e in found), thresholds
 
     def _emit(self, event: AlertEvent) -> None:
         self._alerts.publish(dataclasses.replace(event, origin=self._origin))
@@ -219,8 +246,13 @@ class Detector:
         ep: EndpointTracker | None,
         seen: ResultInput | None,
     ) -> None:
-        if symptom is None and self.book.get(key) is None:
-            return  # the common case: nothing to do, and no evidence to build
+        if self.book.get(key) is None:
+            if symptom is None:
+                return  # the common case: nothing to do, and no evidence to build
+            held = self.restoring.claim(key)
+            if held is not None:  # found again after a restart: the same alert goes on
+                log.info("restored_alert_adopted", extra={"fingerprint": held.event.fingerprint})
+                self.book.adopt(held)
         finding = None
         if symptom is not None:
             t = self._global_thresholds if seen is None else seen.thresholds(spec.scope)

@@ -12,6 +12,7 @@ from monitor.detect import endpoint_rules as e
 from monitor.detect import rules as r
 from monitor.detect.rules import Rule
 from monitor.detect.spec import Incident, Mutes, OnResult, OnTick, RuleBook, RuleSpec, Scope, fixed
+from monitor.detect.thresholds import Thresholds
 from monitor.exchanges import EndpointKind
 from monitor.facts import Shown
 from monitor.models import Severity
@@ -36,6 +37,12 @@ ENDPOINT_SYMPTOMS = frozenset({Incident.OUTAGE, Incident.NETWORK_LATENCY, Incide
 _STREAK_MUTES = Mutes(names=frozenset({Rule.ERROR_RATE}))
 _SIGNED = frozenset({EndpointKind.ACCOUNT})
 
+
+def _streak(t: Thresholds) -> int:
+    """A streak rule decides once each endpoint had its streak's worth of results."""
+    return t.consecutive_failures
+
+
 _GLOBAL = (
     RuleSpec(
         Rule.LOCAL_NETWORK,
@@ -46,6 +53,7 @@ _GLOBAL = (
         (Shown("venues_down", "unreachable: {}"),),
         Mutes(scopes=frozenset({Scope.VENUE, Scope.ENDPOINT})),
         "most venues unreachable at once: our own network, one alert instead of many",
+        decides_after=_streak,
     ),
     RuleSpec(
         Rule.MONITOR_DEGRADED,
@@ -104,6 +112,7 @@ _VENUE = (
         (Shown("longest_streak", "{} failures in a row"),),
         Mutes(scopes=frozenset({Scope.ENDPOINT}), incidents=ENDPOINT_SYMPTOMS),
         "every public endpoint of the venue failing",
+        decides_after=_streak,
     ),
     RuleSpec(
         Rule.RATE_LIMITED,
@@ -135,6 +144,7 @@ _ENDPOINT = (
         (STREAK, STATUS),
         _STREAK_MUTES,
         "the endpoint failed several times in a row",
+        decides_after=_streak,
     ),
     RuleSpec(
         Rule.EXCHANGE_ERROR,
@@ -145,6 +155,7 @@ _ENDPOINT = (
         (STREAK, STATUS),
         _STREAK_MUTES,
         "the venue answered with its own error code several times in a row",
+        decides_after=_streak,
     ),
     RuleSpec(
         Rule.BAD_PAYLOAD,
@@ -155,6 +166,7 @@ _ENDPOINT = (
         (STREAK, STATUS),
         _STREAK_MUTES,
         "answers that do not parse, several times in a row",
+        decides_after=_streak,
     ),
     RuleSpec(
         Rule.ERROR_RATE,
@@ -164,6 +176,7 @@ _ENDPOINT = (
         Incident.OUTAGE,
         (ERROR_RATE, STATUS),
         doc="intermittent failures over the window (critical above error_rate_critical)",
+        decides_after=lambda t: t.error_rate_min_samples,
     ),
     RuleSpec(
         Rule.HIGH_LATENCY,
@@ -173,6 +186,7 @@ _ENDPOINT = (
         Incident.NETWORK_LATENCY,
         LATENCY_STATS,
         doc="a latency statistic of the window above its limit",
+        decides_after=lambda t: t.high_latency_min_samples,
     ),
     RuleSpec(
         Rule.LATENCY_SPIKE,
@@ -185,6 +199,7 @@ _ENDPOINT = (
             Shown("baseline_median_ms", "baseline median {:.0f} ms"),
         ),
         doc="the last latencies all far above the endpoint's own baseline",
+        decides_after=lambda t: t.spike_min_baseline + t.spike_recent,
     ),
     RuleSpec(
         Rule.AUTH_FAILURE,
@@ -216,6 +231,7 @@ _ENDPOINT = (
             STATUS,
         ),
         doc="our clock proven off the venue's; severity from the margin left in its receive window",
+        decides_after=lambda t: t.clock_drift_for,
     ),
     RuleSpec(
         Rule.SYMBOL_HALTED,
@@ -237,6 +253,7 @@ _ENDPOINT = (
             Shown("frozen_probes", "unchanged over {} probes"),
         ),
         doc="market data too old, or frozen, under HTTP 200",
+        decides_after=lambda t: t.stale_frozen_probes,
     ),
 )
 

@@ -141,7 +141,12 @@ def fixed(severity: Severity) -> Callable[[Thresholds], Severity]:
 class RuleSpec:
     """One rule: its name, where its alerts live, when and how it is evaluated, its
     severity (unless a symptom escalates it), triage's incident type, the rules its firing
-    alert mutes, and the facts its alerts show people and the triage model."""
+    alert mutes, and the facts its alerts show people and the triage model.
+
+    `decides_after`: how many fresh results of each endpoint of its scope (ticks, for a tick
+    rule) the rule needs after a start before its judgement means something; an alert
+    restored from before the start and not re-confirmed by then is resolved
+    (`monitor.detect.restore`)."""
 
     name: str
     scope: Scope
@@ -151,6 +156,7 @@ class RuleSpec:
     shows: tuple[Shown, ...]
     inhibits: Mutes = NOTHING
     doc: str = ""
+    decides_after: Callable[[Thresholds], int] = lambda _: 1
 
 
 AlertKey = tuple[str, str, str | None]  # rule, venue, endpoint
@@ -177,6 +183,9 @@ def incomplete(spec: RuleSpec) -> list[str]:
         found.append("inhibits must be a Mutes")
     if not spec.doc:
         found.append("no doc")
+    decides = spec.decides_after(Thresholds())
+    if not isinstance(decides, int) or decides < 1:
+        found.append("decides_after must give a count of results >= 1")
     return found
 
 

@@ -14,6 +14,7 @@ import enum
 from collections.abc import Callable, Iterator
 
 from monitor.clock import Clock
+from monitor.detect.restore import RestoredAlert
 from monitor.detect.rules import Finding
 from monitor.detect.spec import AlertKey
 from monitor.detect.thresholds import DetectSettings
@@ -133,6 +134,37 @@ class AlertBook:
         lasted_s = self._clock.wall() - state.started_at_s
         state.summary = f"recovered after {lasted_s:.0f} s; was: {state.summary}"
         return self._event(state, AlertKind.RESOLVED, evidence())
+
+    def adopt(self, restored: RestoredAlert) -> None:
+        """Put back an alert restored after a start and re-confirmed since: firing and
+        announced as it was (start time, severity, flapping, flap history)."""
+        state = self._restored(restored)
+        state.last_hit_s = self._clock.monotonic()
+        self._alerts[state.key] = state
+
+    def resolve_restored(self, restored: RestoredAlert) -> AlertEvent:
+        """The RESOLVED of an alert restored after a start that its rule did not find again
+        on fresh results: it cleared while the monitor was stopped."""
+        state = self._restored(restored)
+        state.summary = f"not found again after a restart; was: {state.summary}"
+        return self._event(state, AlertKind.RESOLVED, state.evidence or Evidence({}))
+
+    def _restored(self, restored: RestoredAlert) -> AlertState:
+        event = restored.event
+        offset_s = self._clock.monotonic() - self._clock.wall()
+        fires = sorted(at_s + offset_s for at_s in restored.fires_at_s)
+        self._fires[restored.key] = collections.deque(fires)
+        return AlertState(
+            restored.key,
+            Phase.FIRING,
+            event.severity,
+            event.summary,
+            started_at_s=event.started_at_s,
+            last_sent_s=event.at_s,
+            announced=True,
+            flapping=event.flapping,
+            evidence=event.evidence,
+        )
 
     def _record_fire(self, key: AlertKey) -> None:
         fires = self._fires.setdefault(key, collections.deque())

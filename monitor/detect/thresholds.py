@@ -147,4 +147,5 @@ class DetectSettings(BaseModel):
     local_network_ratio: Fraction = 0.5
     local_network_min_venues: Count = 3
     recent_errors: Count = 3
+    restore_wait_s: Seconds = 120.0  # at most this long to re-confirm an alert after a start
     silences: list[SilenceSettings] = Field(default_factory=list)

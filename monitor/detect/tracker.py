@@ -28,6 +28,7 @@ class EndpointTracker:
         "kind",
         "last",
         "recent_errors",
+        "results",
         "streak",
         "streak_kind",
         "thresholds",
@@ -54,6 +55,7 @@ class EndpointTracker:
         self.thresholds = thresholds
         self.window = window
         self.last: ProbeResult | None = None
+        self.results = 0  # results observed since start
         self.streak = 0  # consecutive error outcomes
         self.streak_kind: Outcome | None = None  # their outcome if all alike, else None
         self.frozen_count = 0  # consecutive results repeating the same market data
@@ -85,6 +87,7 @@ class EndpointTracker:
         outcome = result.outcome
         latency = result.latency_s if trusted and outcome.is_success else None
         self.window.add(now, outcome, latency, trusted or outcome is not Outcome.TIMEOUT)
+        self.results += 1
         if outcome in ERROR_OUTCOMES:
             self.streak += 1
             if self.streak == 1:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from monitor.histogram import Histogram
 
@@ -146,3 +147,18 @@ async def serving(proc: asyncio.subprocess.Process, port: int, tries: int) -> As
     finally:
         proc.terminate()
         await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def http_app(routes: web.RouteTableDef, max_body: int = 1 << 20) -> AsyncIterator[str]:
+    """A local aiohttp app for a bench's receivers (webhooks, a hanging LLM); yields its URL."""
+    app = web.Application(client_max_size=max_body)
+    app.add_routes(routes)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from bench.service import free_port
+from bench.service import http_app
 from monitor.clock import SystemClock
 from monitor.facts import Facts
 from monitor.models import AlertEvent, AlertKind, Evidence, Severity
@@ -55,29 +53,22 @@ def alert(i: int, now_s: float) -> AlertEvent:
     )
 
 
-@contextlib.asynccontextmanager
-async def receiver() -> AsyncIterator[str]:
+def _receiver() -> web.RouteTableDef:
+    routes = web.RouteTableDef()
+
+    @routes.post("/{channel}")
     async def accept(request: web.Request) -> web.Response:
         await request.read()
         return web.Response()
 
-    app = web.Application(client_max_size=64 << 20)
-    app.router.add_post("/{channel}", accept)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    return routes
 
 
 async def measure(root: Path, count: int, channels_n: int) -> dict[str, Any]:
     outbox = Outbox(root / "storm-outbox.sqlite3")
     await outbox.open()
     defaults = NotifySettings()
-    async with receiver() as url, aiohttp.ClientSession() as session:
+    async with http_app(_receiver(), 64 << 20) as url, aiohttp.ClientSession() as session:
         ctx = SinkContext(session, CLOCK)
         specs = [WebhookSpec(name=f"c{i}", url=f"{url}/c{i}") for i in range(channels_n)]
         channels: list[tuple[ChannelSpec, ChannelKind, Sink]] = [

@@ -6,36 +6,20 @@ goes out at once; the probes run every second."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from bench.service import free_port, service, write_config
+from bench.service import http_app, service, write_config
 from monitor.clock import SystemClock
 from monitor.exchanges import EXCHANGES
 from monitor.sim.chaos import ChaosKind, ChaosRule
 from monitor.sim.server import SimCluster
 
 VENUES = tuple(EXCHANGES)
-
-
-@contextlib.asynccontextmanager
-async def http_app(routes: web.RouteTableDef) -> AsyncIterator[str]:
-    app = web.Application()
-    app.add_routes(routes)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 async def _trials(root: Path, trials: int, llm_hangs: bool) -> dict[str, Any]:

@@ -11,20 +11,18 @@ per alert.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import pydantic
 
+from monitor.dbthread import DbThread
 from monitor.notify.base import Notification
 
-T = TypeVar("T")
 _CODEC: pydantic.TypeAdapter[Notification] = pydantic.TypeAdapter(Notification)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -90,17 +88,17 @@ def _row(values: tuple[Any, ...]) -> OutboxRow:
 class Outbox:
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="outbox")
+        self._thread = DbThread("outbox")
         self._db: sqlite3.Connection | None = None
 
     async def open(self) -> None:
-        await self._run(self._connect)
+        await self._thread.run(self._connect)
 
     async def close(self) -> None:
         if self._db is not None:
-            await self._run(self._db.close)
+            await self._thread.run(self._db.close)
             self._db = None
-        self._thread.shutdown(wait=True)
+        self._thread.shutdown()
 
     def _connect(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,9 +111,6 @@ class Outbox:
             if name not in have:
                 db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {declaration}")
         self._db = db
-
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         assert self._db is not None, "outbox not open"
@@ -137,12 +132,12 @@ class Outbox:
             (_UPSERT, (n.key, n.channel, encode(n), at, n.created_at_s, rank(n))) for n, at in rows
         ]
         if statements:
-            await self._run(self._transaction, statements)
+            await self._thread.run(self._transaction, statements)
 
     async def due(self, channel: str, now_s: float, limit: int = 20) -> list[OutboxRow]:
         """Rows whose time has come: the most severe first, the newest first within a
         severity, so a new alert never waits behind a backlog."""
-        rows = await self._run(
+        rows = await self._thread.run(
             self._exec,
             f"{_ROW} WHERE state = 'pending' AND channel = ? AND next_at <= ?"
             " ORDER BY rank DESC, created_at DESC LIMIT ?",
@@ -152,7 +147,7 @@ class Outbox:
 
     async def oldest(self, channel: str) -> OutboxRow | None:
         """The oldest pending row, whatever its schedule (the breaker probes with it)."""
-        rows = await self._run(
+        rows = await self._thread.run(
             self._exec,
             f"{_ROW} WHERE state = 'pending' AND channel = ? ORDER BY created_at LIMIT 1",
             (channel,),
@@ -160,7 +155,7 @@ class Outbox:
         return _row(rows[0]) if rows else None
 
     async def next_at(self, channel: str) -> float | None:
-        rows = await self._run(
+        rows = await self._thread.run(
             self._exec,
             "SELECT MIN(next_at) FROM outbox WHERE state = 'pending' AND channel = ?",
             (channel,),
@@ -168,7 +163,7 @@ class Outbox:
         return rows[0][0] if rows else None
 
     async def pending(self, channel: str) -> Pending:
-        rows = await self._run(
+        rows = await self._thread.run(
             self._exec,
             "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' AND channel = ?",
             (channel,),
@@ -177,7 +172,7 @@ class Outbox:
 
     async def failing_since(self, channel: str, before_s: float) -> list[OutboxRow]:
         """Pending rows failing since `before_s` or earlier whose fallback has no copy yet."""
-        rows = await self._run(
+        rows = await self._thread.run(
             self._exec,
             f"{_ROW} WHERE state = 'pending' AND channel = ? AND fallback_done = 0"
             " AND failing_since <= ? ORDER BY failing_since",
@@ -187,7 +182,7 @@ class Outbox:
 
     async def first_failing_at(self, channel: str) -> float | None:
         """When the longest-failing row without a fallback copy started failing."""
-        rows = await self._run(
+        rows = await self._thread.run(
             self._exec,
             "SELECT MIN(failing_since) FROM outbox WHERE state = 'pending' AND channel = ?"
             " AND fallback_done = 0",
@@ -197,7 +192,7 @@ class Outbox:
 
     async def copy_to_fallback(self, key: str, copy: Notification, now_s: float) -> None:
         """Queue `copy` on the fallback channel and mark `key` as copied, atomically."""
-        await self._run(
+        await self._thread.run(
             self._transaction,
             [
                 (_UPSERT, (copy.key, copy.channel, encode(copy), now_s, copy.created_at_s, 0)),
@@ -206,12 +201,12 @@ class Outbox:
         )
 
     async def delivered(self, key: str) -> None:
-        await self._run(self._exec, "DELETE FROM outbox WHERE key = ?", (key,))
+        await self._thread.run(self._exec, "DELETE FROM outbox WHERE key = ?", (key,))
 
     async def reschedule(
         self, key: str, attempts: int, next_at_s: float, error: str, failing_since_s: float
     ) -> None:
-        await self._run(
+        await self._thread.run(
             self._exec,
             "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?,"
             " failing_since = COALESCE(failing_since, ?) WHERE key = ?",
@@ -219,12 +214,14 @@ class Outbox:
         )
 
     async def dead(self, key: str, attempts: int, error: str) -> None:
-        await self._run(
+        await self._thread.run(
             self._exec,
             "UPDATE outbox SET state = 'dead', attempts = ?, last_error = ? WHERE key = ?",
             (attempts, error, key),
         )
 
     async def counts(self) -> dict[str, int]:
-        rows = await self._run(self._exec, "SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        rows = await self._thread.run(
+            self._exec, "SELECT state, COUNT(*) FROM outbox GROUP BY state"
+        )
         return {"pending": 0, "dead": 0} | dict(rows)

@@ -13,22 +13,21 @@ transaction (`alert_state_writer`); alert events are transitions, so this is rar
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from monitor.bus.codec import CodecError, decode_as, encode
+from monitor.dbthread import DbThread
 from monitor.detect.restore import RestoredAlert
 from monitor.detect.silences import Silence
 from monitor.models import AlertEvent, AlertKind
 from monitor.queues import DropOldestQueue
 from monitor.store import incidents
 
-T = TypeVar("T")
 log = logging.getLogger("monitor.store")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_state (
@@ -65,14 +64,11 @@ class AlertStateStore:
         self._path = path
         self._keep = keep_incidents
         self._flap_window_s = flap_window_s
-        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="alert-state")
+        self._thread = DbThread("alert-state")
         self._db: sqlite3.Connection | None = None
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
-
     async def open(self) -> None:
-        await self._run(self._connect)
+        await self._thread.run(self._connect)
 
     def _connect(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,16 +80,16 @@ class AlertStateStore:
 
     async def close(self) -> None:
         if self._db is not None:
-            await self._run(self._db.close)
+            await self._thread.run(self._db.close)
             self._db = None
-        self._thread.shutdown(wait=True)
+        self._thread.shutdown()
 
     def _conn(self) -> sqlite3.Connection:
         assert self._db is not None, "alert state store not open"
         return self._db
 
     async def load(self, now_s: float) -> SavedState:
-        return await self._run(self._load, now_s)
+        return await self._thread.run(self._load, now_s)
 
     def _load(self, now_s: float) -> SavedState:
         db = self._conn()
@@ -123,7 +119,7 @@ class AlertStateStore:
 
     async def save_events(self, events: Sequence[AlertEvent]) -> None:
         if events:
-            await self._run(self._save_events, events)
+            await self._thread.run(self._save_events, events)
 
     def _save_events(self, events: Sequence[AlertEvent]) -> None:
         db = self._conn()
@@ -139,7 +135,7 @@ class AlertStateStore:
             incidents.add(db, events, self._keep)
 
     async def add_silence(self, silence: Silence) -> None:
-        await self._run(
+        await self._thread.run(
             self._write,
             "INSERT OR REPLACE INTO silences VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -154,7 +150,7 @@ class AlertStateStore:
         )
 
     async def remove_silence(self, silence_id: str) -> None:
-        await self._run(self._write, "DELETE FROM silences WHERE id = ?", (silence_id,))
+        await self._thread.run(self._write, "DELETE FROM silences WHERE id = ?", (silence_id,))
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         db = self._conn()

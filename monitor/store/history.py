@@ -6,25 +6,23 @@ the past is held in memory), so they survive a restart and start-up loads nothin
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.bounds import Seconds
 from monitor.clock import Clock
+from monitor.dbthread import DbThread
 from monitor.models import AlertEvent
 from monitor.notify.payload import alert_json
 from monitor.queues import DropOldestQueue
 from monitor.store.influx import InfluxExporter, InfluxSettings, rollup_line
 from monitor.store.rollups import Rollup, Rollups
 
-T = TypeVar("T")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rollups (
     endpoint_id TEXT NOT NULL, minute_s REAL NOT NULL, count INTEGER NOT NULL,
@@ -52,14 +50,11 @@ class StoreSettings(BaseModel):
 class History:
     def __init__(self, settings: StoreSettings) -> None:
         self._settings = settings
-        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="history")
+        self._thread = DbThread("history")
         self._db: sqlite3.Connection | None = None
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
-
     async def open(self) -> None:
-        await self._run(self._connect)
+        await self._thread.run(self._connect)
 
     def _connect(self) -> None:
         self._settings.path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,9 +66,9 @@ class History:
 
     async def close(self) -> None:
         if self._db is not None:
-            await self._run(self._db.close)
+            await self._thread.run(self._db.close)
             self._db = None
-        self._thread.shutdown(wait=True)
+        self._thread.shutdown()
 
     def _write(
         self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent], horizon_s: float
@@ -106,7 +101,7 @@ class History:
         self, rollups: list[tuple[str, Rollup]], alerts: list[AlertEvent], now_s: float
     ) -> None:
         horizon = now_s - self._settings.retention_days * 86400
-        await self._run(self._write, rollups, alerts, horizon)
+        await self._thread.run(self._write, rollups, alerts, horizon)
 
     def _read_series(self, endpoint_id: str, since_s: float, limit: int) -> list[Rollup]:
         assert self._db is not None
@@ -119,7 +114,7 @@ class History:
 
     async def series(self, endpoint_id: str, since_s: float, limit: int) -> list[Rollup]:
         """Up to `limit` minutes of one endpoint from `since_s`, oldest first."""
-        return await self._run(self._read_series, endpoint_id, since_s, limit)
+        return await self._thread.run(self._read_series, endpoint_id, since_s, limit)
 
     def _read_buckets(
         self, endpoint_ids: tuple[str, ...], since_s: float, bucket_s: float, points: int
@@ -147,7 +142,7 @@ class History:
         the history thread: the event loop never sees the rows."""
         if not endpoint_ids:
             return {}
-        return await self._run(self._read_buckets, endpoint_ids, since_s, bucket_s, points)
+        return await self._thread.run(self._read_buckets, endpoint_ids, since_s, bucket_s, points)
 
     def _read_alerts(self, limit: int) -> list[dict[str, Any]]:
         assert self._db is not None
@@ -155,7 +150,7 @@ class History:
         return [orjson.loads(body) for (body,) in rows.fetchall()]
 
     async def recent_alerts(self, limit: int = 200) -> list[dict[str, Any]]:
-        return await self._run(self._read_alerts, limit)
+        return await self._thread.run(self._read_alerts, limit)
 
 
 async def history_writer(

@@ -117,10 +117,8 @@ class Notifier:
             out.append((f"notify:{name}", channel.run))
             if isinstance(channel.sink, Background):
                 out.append((f"notify:{name}:background", channel.sink.background))
-        triage = self.triage
-        if triage is not None:
-            for i in range(triage.workers):
-                out.append((f"triage:{i}", lambda: triage.worker(self._triaged)))
+        if self.triage is not None:
+            out.extend(self.triage.tasks(self._triaged))
         return out
 
     async def _intake(self, alerts: Inbox[AlertEvent]) -> None:

@@ -132,12 +132,16 @@ class LlmClient:
         self._policy = RetryPolicy(RetrySettings(base_s=0.5, cap_s=8.0), rng or random.Random())
         self._not_before = 0.0  # monotonic: pacing from rate-limit headers
 
+    def ready_at(self) -> float:
+        """When (monotonic) the breaker lets the next call through: now, or its cool-down end."""
+        return self._breaker.closed_at(self._clock.monotonic())
+
     async def complete(
         self, step: StepSettings, messages: list[dict[str, str]], schema: type[BaseModel]
     ) -> Completion:
         clock = self._clock
         deadline = clock.monotonic() + step.deadline_s
-        if self._breaker.closed_at(clock.monotonic()) > clock.monotonic():
+        if self.ready_at() > clock.monotonic():
             raise LlmError("provider cooling down after failures", "breaker_open")
         tally = Tally()
         unusable_seen = False

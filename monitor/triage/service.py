@@ -14,8 +14,8 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 import orjson
 from aiolimiter import AsyncLimiter
@@ -37,6 +37,7 @@ from monitor.triage.schema import Analysis, Classification
 
 log = logging.getLogger("monitor.triage")
 Context = Callable[[], dict[str, str]]
+Tasks = list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]
 
 DEFAULT_PRICES = {  # USD per million tokens; set your own in settings
     "gpt-4.1": Price(input_per_mtok=2.0, output_per_mtok=8.0),
@@ -82,17 +83,29 @@ class Triage:
         self._pending: set[tuple[str, str]] = set()
         self._queue: asyncio.Queue[AlertEvent] = asyncio.Queue(settings.queue_size)
         self._limiter = AsyncLimiter(settings.requests_per_minute, 60.0)
+        # alerts that met an open breaker, by fingerprint: triaged when it closes
+        self._deferred: dict[str, AlertEvent] = {}
+        self._deferred_added = asyncio.Event()
 
-    @property
-    def workers(self) -> int:
-        return self._settings.max_concurrency if self._client is not None else 0
+    def tasks(self, results: asyncio.Queue[AlertEvent]) -> Tasks:
+        """Named coroutine factories: the LLM workers, and the retry of deferred alerts."""
+        if self._client is None:
+            return []
+        out: Tasks = [
+            (f"triage:{i}", lambda: self.worker(results))
+            for i in range(self._settings.max_concurrency)
+        ]
+        out.append(("triage:deferred", self.retry_deferred))
+        return out
 
     def first(self, event: AlertEvent) -> AlertEvent:
         """The event with the rule-based classification: immediate, deterministic."""
         return dataclasses.replace(event, triage=rules.classify(event))
 
     def submit(self, event: AlertEvent) -> None:
-        """Queue an announced event for the LLM (best effort: a full queue keeps the rules')."""
+        """Queue an announced event for the LLM (best effort: a full queue keeps the rules').
+        Any newer event of a deferred alert replaces it: resolved, or queued in its place."""
+        self._deferred.pop(event.fingerprint, None)
         if self._client is None or event.kind not in (AlertKind.FIRING, AlertKind.UPDATED):
             return
         key = evidence_key(event)
@@ -113,6 +126,19 @@ class Triage:
                 await self._triage(event, key, results)
             finally:
                 self._pending.discard(key)
+
+    async def retry_deferred(self) -> None:
+        """When the provider's breaker closes, the alerts that met it open and are still
+        firing are queued again (those that meet it open once more wait for the next)."""
+        assert self._client is not None
+        while True:
+            await self._deferred_added.wait()
+            if self._client.ready_at() > self._clock.monotonic():
+                await self._clock.sleep_until(self._client.ready_at())
+            self._deferred_added.clear()
+            deferred, self._deferred = list(self._deferred.values()), {}
+            for event in deferred:
+                self.submit(event)
 
     async def _triage(
         self, event: AlertEvent, key: tuple[str, str], results: asyncio.Queue[AlertEvent]
@@ -163,6 +189,9 @@ class Triage:
             done = await self._client.complete(step, prompts.messages(instructions, data), schema)
         except LlmError as exc:
             self.budget.record(step.model, name, exc.tally, exc.code)
+            if exc.code == "breaker_open":
+                self._deferred[event.fingerprint] = event
+                self._deferred_added.set()
             log.warning(
                 "triage_failed",
                 extra={

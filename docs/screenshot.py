@@ -25,6 +25,7 @@ from monitor.sim.server import SimCluster
 from monitor.sim.timeline import play
 from monitor.sim.wiring import point_at_sim
 from monitor.store.history import StoreSettings
+from monitor.tasks import Task
 from monitor.web.config import WebSettings
 
 CHROMIUM_FLAGS = [
@@ -86,7 +87,7 @@ async def main(seconds: float, out: Path) -> list[str]:
         stop.set()
 
     timeline = builtin_timeline()
-    chaos: app.Extra = ("chaos", lambda: play(timeline, cluster, clock))
+    chaos: Task = ("chaos", lambda: play(timeline, cluster, clock))
     try:
         await app.run(settings, clock, stop, capture, extras=[chaos])
     finally:

@@ -31,6 +31,7 @@ from monitor.sim.control import control_app
 from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, load_timeline, play
 from monitor.sim.wiring import point_at_sim
+from monitor.tasks import Task
 from monitor.web.snapshots import dashboard_snapshot
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
@@ -99,7 +100,7 @@ def _run_loop(main: Coroutine[Any, Any, None], use_uvloop: bool) -> None:
 GC_FREEZE_AFTER_S = 5.0
 
 
-def _tune_gc(settings: Settings, clock: Clock) -> list[app.Extra]:
+def _tune_gc(settings: Settings, clock: Clock) -> list[Task]:
     """The garbage collector's pauses dominate the probes' latency tail: collect the young
     generation less often, and freeze what start-up built once the stages are running."""
     gc.set_threshold(settings.gc_threshold0, 20, 100)
@@ -154,7 +155,7 @@ async def _demo(
         async def consume(runtime: app.Runtime) -> None:
             await console.live_table(runtime.view, clock, console.terminal(), args.every)
 
-        chaos: app.Extra = ("chaos-timeline", lambda: play(timeline, cluster, clock))
+        chaos: Task = ("chaos-timeline", lambda: play(timeline, cluster, clock))
         await app.run(
             demo, clock, stop, consumer or consume, extras=[chaos, *_tune_gc(demo, clock)]
         )

@@ -50,6 +50,7 @@ from monitor.store.influx import InfluxExporter, influx_writer
 from monitor.store.rollups import Rollups
 from monitor.store.series import ProbeSeries
 from monitor.supervise import Faults, Supervisor
+from monitor.tasks import Task
 from monitor.triage.client import LlmClient
 from monitor.triage.service import Triage
 from monitor.view import MonitorView
@@ -88,7 +89,6 @@ class Runtime:
 
 
 Consumer = Callable[[Runtime], Coroutine[Any, Any, None]]
-Extra = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
 
 
 def keepalive_s(plan: Plan) -> float:
@@ -271,7 +271,7 @@ def _start_stages(
     http: Sessions,
     history: History,
     state: AlertStateStore,
-) -> list[Extra]:
+) -> list[Task]:
     """Start the stages; return the surfaces (history, InfluxDB, alert state) to supervise."""
     bus = runtime.bus
     reporter = SelfHealthReporter(settings.origin, clock, runtime.stats, bus)
@@ -300,7 +300,7 @@ def _start_subscribers(
     clock: Clock,
     http: Sessions,
     history: History,
-) -> list[Extra]:
+) -> list[Task]:
     """The stages that only take results in, each on its own bus subscription: a slow one
     drops (and counts) its own oldest results, never the detector's. Returns the surfaces
     among them (history, InfluxDB) to run under supervision."""
@@ -310,7 +310,7 @@ def _start_subscribers(
     rollups = bus.subscribe(ProbeResult, "rollups", size)
     tg.create_task(consume(rollups, runtime.rollups.add), name="rollups")
     exporter = None
-    surfaces: list[Extra] = []
+    surfaces: list[Task] = []
     influx = settings.store.influx
     if influx.enabled:
         exporter = InfluxExporter(influx, http.notify)
@@ -339,7 +339,7 @@ async def run(
     clock: Clock,
     stop: asyncio.Event,
     consumer: Consumer | None = None,
-    extras: Sequence[Extra] = (),
+    extras: Sequence[Task] = (),
 ) -> Runtime:
     """Run every stage until `stop` is set; return the shared state for inspection."""
     plan = build_plan(settings)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import random
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from monitor.bus.base import Source
 from monitor.clock import Clock
@@ -26,11 +26,11 @@ from monitor.notify.outbox import Outbox
 from monitor.notify.routing import route
 from monitor.queues import DropOldestQueue
 from monitor.retry import BreakerSettings, CircuitBreaker, RetryPolicy, RetrySettings
+from monitor.tasks import Task
 from monitor.triage.service import Triage
 
 RECENT_EVENTS = 200
 MAX_BATCH = 5000  # events per outbox transaction
-Tasks = list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]
 T_co = TypeVar("T_co", covariant=True)
 
 
@@ -105,11 +105,11 @@ class Notifier:
             out[name] = (pending.count, 0.0 if oldest is None else max(now - oldest, 0.0))
         return out
 
-    def tasks(self, alerts: Inbox[AlertEvent]) -> Tasks:
+    def tasks(self, alerts: Inbox[AlertEvent]) -> list[Task]:
         """Named coroutine factories for the app's TaskGroup: intake of the alerts and of the
         triage results, one worker per channel, the triage workers."""
         self._inboxes.insert(0, alerts)
-        out: Tasks = [
+        out: list[Task] = [
             ("notifier", lambda: self._intake(alerts)),
             ("notifier:triaged", lambda: self._intake(self._triaged)),
         ]

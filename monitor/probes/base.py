@@ -12,8 +12,8 @@ tests/probes/test_kinds_contract.py checks that every member is complete."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import aiohttp
@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from monitor.probes.plan import KindPlan, ProbePlan
     from monitor.probes.runner import Gate, ScheduleStats
     from monitor.settings import Settings
-
-Task = tuple[str, Callable[[], Coroutine[Any, Any, None]]]  # a task's name and its factory
+    from monitor.tasks import Task
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

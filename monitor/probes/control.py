@@ -13,11 +13,12 @@ from monitor.clock import Clock
 from monitor.exchanges import EndpointKind
 from monitor.exchanges.http_target import HttpCheck, interpret_http
 from monitor.models import UNKNOWN_ORIGIN, Origin, Outcome, ProbeResult
-from monitor.probes.base import ProbeContext, Task
+from monitor.probes.base import ProbeContext
 from monitor.probes.failures import classify_failure
 from monitor.probes.plan import KindPlan, ProbePlan
 from monitor.probes.runner import scheduled_tasks
 from monitor.settings import CONTROL_VENUE, Settings
+from monitor.tasks import Task
 
 
 def host_port(target: str) -> tuple[str, int]:

@@ -13,7 +13,7 @@ import aiohttp
 from monitor.clock import Clock
 from monitor.exchanges import Interpretation
 from monitor.models import UNKNOWN_ORIGIN, Origin, Outcome, ProbeResult
-from monitor.probes.base import ProbeContext, Task
+from monitor.probes.base import ProbeContext
 from monitor.probes.body import Body, BodyLimits, read_body
 from monitor.probes.failures import classify_failure
 from monitor.probes.feedback import ClockOffsets
@@ -22,6 +22,7 @@ from monitor.probes.runner import scheduled_tasks
 from monitor.probes.tracing import PhaseTimer
 from monitor.secrets import Scrubber
 from monitor.settings import Settings
+from monitor.tasks import Task
 
 
 class HttpProbe:

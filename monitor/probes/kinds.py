@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from monitor.probes.base import ProbeContext, ProbeKind, Task
+from monitor.probes.base import ProbeContext, ProbeKind
 from monitor.probes.control import TCP
 from monitor.probes.http import HTTP
 from monitor.probes.plan import Plan, assemble_plan
 from monitor.settings import Settings
+from monitor.tasks import Task
 
 PROBE_KINDS: dict[str, ProbeKind] = {kind.name: kind for kind in (HTTP, TCP)}
 

@@ -20,10 +20,11 @@ from monitor.bus.base import Publisher
 from monitor.clock import Clock
 from monitor.histogram import Histogram
 from monitor.models import ProbeResult
-from monitor.probes.base import ProbeContext, Task
+from monitor.probes.base import ProbeContext
 from monitor.probes.feedback import VenueFeedback
 from monitor.probes.health import LoopLag
 from monitor.probes.plan import ProbePlan
+from monitor.tasks import Task
 
 
 class Probe(Protocol):

@@ -14,8 +14,8 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 import orjson
 from aiolimiter import AsyncLimiter
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.bounds import Count, Dollars
 from monitor.clock import Clock
 from monitor.models import AlertEvent, AlertKind, Severity, TriageInfo
+from monitor.tasks import Task
 from monitor.triage import guard, prompts, rules
 from monitor.triage.budget import Budget, Price
 from monitor.triage.client import (
@@ -37,7 +38,6 @@ from monitor.triage.schema import Analysis, Classification
 
 log = logging.getLogger("monitor.triage")
 Context = Callable[[], dict[str, str]]
-Tasks = list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]
 
 DEFAULT_PRICES = {  # USD per million tokens; set your own in settings
     "gpt-4.1": Price(input_per_mtok=2.0, output_per_mtok=8.0),
@@ -87,11 +87,11 @@ class Triage:
         self._deferred: dict[str, AlertEvent] = {}
         self._deferred_added = asyncio.Event()
 
-    def tasks(self, results: asyncio.Queue[AlertEvent]) -> Tasks:
+    def tasks(self, results: asyncio.Queue[AlertEvent]) -> list[Task]:
         """Named coroutine factories: the LLM workers, and the retry of deferred alerts."""
         if self._client is None:
             return []
-        out: Tasks = [
+        out: list[Task] = [
             (f"triage:{i}", lambda: self.worker(results))
             for i in range(self._settings.max_concurrency)
         ]
@@ -133,8 +133,9 @@ class Triage:
         assert self._client is not None
         while True:
             await self._deferred_added.wait()
-            if self._client.ready_at() > self._clock.monotonic():
-                await self._clock.sleep_until(self._client.ready_at())
+            ready_at = self._client.ready_at()
+            if ready_at > self._clock.monotonic():
+                await self._clock.sleep_until(ready_at)
             self._deferred_added.clear()
             deferred, self._deferred = list(self._deferred.values()), {}
             for event in deferred:

@@ -24,6 +24,7 @@ from monitor.sim.server import SimCluster
 from monitor.sim.timeline import Timeline, TimelineStep, play
 from monitor.sim.wiring import point_at_sim
 from monitor.store.history import StoreSettings
+from monitor.tasks import Task
 from monitor.web.config import WebSettings
 
 INTERVAL_S = 0.1
@@ -73,7 +74,7 @@ async def pipeline(timeline: Timeline | None = None, **overrides: Any) -> AsyncI
         while True:
             harness.events.put_nowait(await runtime.feed.get())
 
-    extras: list[app.Extra] = []
+    extras: list[Task] = []
     if timeline is not None:
         extras.append(("chaos", lambda: play(timeline, cluster, clock)))
     runner = asyncio.create_task(app.run(settings, clock, stop, forward, extras))

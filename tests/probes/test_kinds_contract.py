@@ -17,11 +17,12 @@ from monitor import app
 from monitor.clock import SystemClock
 from monitor.exchanges import EndpointKind, Interpretation
 from monitor.models import Outcome, ProbeResult
-from monitor.probes.base import ProbeContext, ProbeKind, Task
+from monitor.probes.base import ProbeContext, ProbeKind
 from monitor.probes.kinds import PROBE_KINDS, build_plan
 from monitor.probes.plan import KindPlan, ProbePlan
 from monitor.settings import NotifySettings, Settings, TargetSettings
 from monitor.store.history import StoreSettings
+from monitor.tasks import Task
 from monitor.web.config import WebSettings
 from tests.probes import kinds_contract
 
